@@ -1,0 +1,146 @@
+// Causal attention over a paged KV cache, one task per (token, query head).
+// Scores are computed into a per-thread buffer, softmax in f32 (max-subtracted, as torch does),
+// then the value rows are summed with the probabilities.
+#include "CKernels.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+static _Thread_local float *scores = NULL;
+static _Thread_local int64_t scores_capacity = 0;
+
+static float *score_buffer(int64_t n) {
+    if (n > scores_capacity) {
+        free(scores);
+        scores = malloc((size_t)n * sizeof(float));
+        scores_capacity = n;
+    }
+    return scores;
+}
+
+typedef struct {
+    const float *q;
+    float *out;
+    int64_t heads, kv_heads, dim, block_size;
+    const float *k_cache, *v_cache;
+    const int32_t *block_table;
+    const int64_t *table_offset, *context;
+    float scale;
+    int avx512;
+} attention_job;
+
+static inline const float *cache_row(const attention_job *job, const float *cache, int64_t t, int64_t pos, int64_t kvh) {
+    int32_t block = job->block_table[job->table_offset[t] + pos / job->block_size];
+    return cache + ((((int64_t)block * job->block_size + pos % job->block_size) * job->kv_heads + kvh) * job->dim);
+}
+
+static void softmax_inplace(float *s, int64_t n) {
+    float max = -INFINITY;
+    for (int64_t j = 0; j < n; j++) if (s[j] > max) max = s[j];
+    float sum = 0;
+    for (int64_t j = 0; j < n; j++) { s[j] = expf(s[j] - max); sum += s[j]; }
+    float inv = 1.0f / sum;
+    for (int64_t j = 0; j < n; j++) s[j] *= inv;
+}
+
+static void head_portable(const attention_job *job, int64_t t, int64_t h) {
+    int64_t n = job->context[t], d = job->dim, kvh = h / (job->heads / job->kv_heads);
+    const float *q = job->q + (t * job->heads + h) * d;
+    float *out = job->out + (t * job->heads + h) * d;
+    float *s = score_buffer(n);
+    for (int64_t j = 0; j < n; j++) {
+        const float *k = cache_row(job, job->k_cache, t, j, kvh);
+        float acc = 0;
+        for (int64_t i = 0; i < d; i++) acc += q[i] * k[i];
+        s[j] = acc * job->scale;
+    }
+    softmax_inplace(s, n);
+    for (int64_t i = 0; i < d; i++) out[i] = 0;
+    for (int64_t j = 0; j < n; j++) {
+        const float *v = cache_row(job, job->v_cache, t, j, kvh);
+        for (int64_t i = 0; i < d; i++) out[i] += s[j] * v[i];
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+static void head_avx512(const attention_job *job, int64_t t, int64_t h) {
+    int64_t n = job->context[t], d = job->dim, kvh = h / (job->heads / job->kv_heads);
+    const float *q = job->q + (t * job->heads + h) * d;
+    float *out = job->out + (t * job->heads + h) * d;
+    float *s = score_buffer(n);
+    for (int64_t j = 0; j < n; j++) {
+        const float *k = cache_row(job, job->k_cache, t, j, kvh);
+        __m512 acc = _mm512_setzero_ps();
+        int64_t i = 0;
+        for (; i + 16 <= d; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), acc);
+        if (i < d) {
+            __mmask16 m = (__mmask16)((1u << (d - i)) - 1);
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), _mm512_maskz_loadu_ps(m, k + i), acc);
+        }
+        s[j] = _mm512_reduce_add_ps(acc) * job->scale;
+    }
+    softmax_inplace(s, n);
+    for (int64_t i = 0; i < d; i += 16) {
+        __mmask16 m = d - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (d - i)) - 1);
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t j = 0; j < n; j++) {
+            const float *v = cache_row(job, job->v_cache, t, j, kvh);
+            acc = _mm512_fmadd_ps(_mm512_set1_ps(s[j]), _mm512_maskz_loadu_ps(m, v + i), acc);
+        }
+        _mm512_mask_storeu_ps(out + i, m, acc);
+    }
+}
+#endif
+
+static void attention_task(void *raw, int64_t task, int32_t thread) {
+    (void)thread;
+    const attention_job *job = raw;
+    int64_t t = task / job->heads, h = task % job->heads;
+#if defined(__x86_64__)
+    if (job->avx512) { head_avx512(job, t, h); return; }
+#endif
+    head_portable(job, t, h);
+}
+
+void glm_attention(glm_pool *pool, const float *q, float *out, int64_t tokens, int64_t heads,
+                   int64_t kv_heads, int64_t dim, const float *k_cache, const float *v_cache,
+                   int64_t block_size, const int32_t *block_table, const int64_t *table_offset,
+                   const int64_t *context, float scale) {
+    attention_job job = {q, out, heads, kv_heads, dim, block_size, k_cache, v_cache,
+                         block_table, table_offset, context, scale,
+                         strcmp(glm_kernel_isa(), "avx512") == 0};
+    glm_pool_run(pool, tokens * heads, attention_task, &job);
+}
+
+// MARK: - Bandwidth probe
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f")))
+static double read_sum_avx512(const void *data, int64_t bytes) {
+    const __m512 *p = data;
+    int64_t n = bytes / 64;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a0 = _mm512_add_ps(a0, _mm512_load_ps((const float *)(p + i)));
+        a1 = _mm512_add_ps(a1, _mm512_load_ps((const float *)(p + i + 1)));
+        a2 = _mm512_add_ps(a2, _mm512_load_ps((const float *)(p + i + 2)));
+        a3 = _mm512_add_ps(a3, _mm512_load_ps((const float *)(p + i + 3)));
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+#endif
+
+double glm_read_sum(const void *data, int64_t bytes) {
+#if defined(__x86_64__)
+    if (strcmp(glm_kernel_isa(), "avx512") == 0 && ((uintptr_t)data % 64) == 0) return read_sum_avx512(data, bytes);
+#endif
+    const float *f = data;
+    double sum = 0;
+    for (int64_t i = 0; i < bytes / 4; i++) sum += f[i];
+    return sum;
+}

@@ -1,0 +1,83 @@
+// Hot CPU loops for swift-glm. Every entry point picks its instruction set at run time
+// (AVX-512 where the CPU has it, otherwise portable C), so the package builds without
+// CPU-specific compiler flags and still reaches wide vector units.
+#ifndef GLM_CKERNELS_H
+#define GLM_CKERNELS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Thread pool
+
+/// A persistent pool of worker threads. `glm_pool_run` hands out task indices 0..<n to the
+/// calling thread and the workers, and returns when all tasks are done.
+typedef struct glm_pool glm_pool;
+typedef void (*glm_task_fn)(void *context, int64_t task, int32_t thread);
+
+glm_pool *glm_pool_create(int32_t threads);
+void glm_pool_destroy(glm_pool *pool);
+int32_t glm_pool_threads(const glm_pool *pool);
+void glm_pool_run(glm_pool *pool, int64_t tasks, glm_task_fn fn, void *context);
+
+// MARK: - Weights
+
+enum {
+    GLM_DTYPE_F32 = 0,
+    GLM_DTYPE_BF16 = 1,
+    GLM_DTYPE_F16 = 2,
+    GLM_DTYPE_F8E4M3 = 3,
+};
+
+/// A [rows, cols] row-major weight matrix in its stored dtype. FP8 weights carry either one
+/// scale per row (`row_scale`, [rows]) or one per block (`block_scale`,
+/// [ceil(rows/block), ceil(cols/block)]); the dequantised value is fp8 * scale.
+typedef struct {
+    const void *data;
+    int32_t dtype;
+    int64_t rows;
+    int64_t cols;
+    const float *row_scale;
+    const float *block_scale;
+    int64_t block;
+} glm_matrix;
+
+/// y[t, r] = sum_c x[t, c] * W[r, c] (+ bias[r]) for t < tokens, computed in f32.
+/// x: [tokens, ldx] with ldx >= cols; y: [tokens, ldy] with ldy >= rows.
+void glm_matmul(glm_pool *pool, const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
+                float *y, int64_t ldy, const float *bias);
+
+/// Copies row `row` of `w` to f32 (dequantising fp8).
+void glm_matrix_row_f32(const glm_matrix *w, int64_t row, float *out);
+
+/// Converts `count` values of a stored dtype to f32 (no fp8 scale).
+void glm_convert_to_f32(const void *src, int32_t dtype, int64_t count, float *out);
+
+// MARK: - Attention over a paged KV cache
+
+/// Causal attention for a batch of query tokens from several sequences.
+/// q, out: [tokens, heads, dim]. Caches: [blocks, block_size, kv_heads, dim] f32.
+/// For token t, its keys are positions 0..<context[t] of its sequence, whose cache blocks are
+/// block_table[table_offset[t] ..]. Query head h reads KV head h / (heads / kv_heads).
+void glm_attention(glm_pool *pool, const float *q, float *out, int64_t tokens, int64_t heads,
+                   int64_t kv_heads, int64_t dim, const float *k_cache, const float *v_cache,
+                   int64_t block_size, const int32_t *block_table, const int64_t *table_offset,
+                   const int64_t *context, float scale);
+
+// MARK: - Introspection
+
+/// The instruction set the kernels use on this CPU: "avx512" or "portable".
+const char *glm_kernel_isa(void);
+/// Forces the portable path (for parity tests); returns the previous setting.
+int32_t glm_force_portable(int32_t on);
+
+/// Read bandwidth probe: sums `bytes` of memory with the widest loads available.
+double glm_read_sum(const void *data, int64_t bytes);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

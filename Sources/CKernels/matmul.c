@@ -1,0 +1,383 @@
+// Matrix products y = x · Wᵀ with W in its stored dtype (f32, bf16, f16, fp8) and f32 math.
+//
+// Two regimes, because decode and prefill are limited by different things:
+// - few tokens (decode, small expert batches): memory-bound. Each weight row is read once,
+//   widened in registers and multiplied against every token ("gemv").
+// - many tokens (prefill): compute-bound. A panel of PANEL rows is widened to f32 once into a
+//   per-thread buffer, then a register-tiled kernel (TILE_T tokens × TILE_R rows of dot
+//   products) reuses each loaded vector several times ("gemm").
+// Most time in a forward pass is spent in these two loops.
+#include "CKernels.h"
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+enum { GEMV_MAX_TOKENS = 4, PANEL = 16, TILE_T = 6, TILE_R = 4 };
+
+// MARK: - Scalar conversions
+
+static float fp8_table[256];
+static pthread_once_t fp8_once = PTHREAD_ONCE_INIT;
+
+static void fp8_init(void) {
+    for (int b = 0; b < 256; b++) {
+        int sign = b >> 7, exponent = (b >> 3) & 15, mantissa = b & 7;
+        float v;
+        if (exponent == 15 && mantissa == 7) v = NAN;  // E4M3FN has NaN but no infinities
+        else if (exponent == 0) v = ldexpf((float)mantissa / 8.0f, -6);
+        else v = ldexpf(1.0f + (float)mantissa / 8.0f, exponent - 7);
+        fp8_table[b] = sign ? -v : v;
+    }
+}
+
+static inline float bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline float f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff, bits;
+    if (exponent == 0) {
+        if (mantissa == 0) bits = sign;
+        else {  // subnormal: normalise
+            exponent = 127 - 15 + 1;
+            while (!(mantissa & 0x400)) { mantissa <<= 1; exponent--; }
+            bits = sign | (exponent << 23) | ((mantissa & 0x3ff) << 13);
+        }
+    } else if (exponent == 31) bits = sign | 0x7f800000 | (mantissa << 13);
+    else bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+void glm_convert_to_f32(const void *src, int32_t dtype, int64_t count, float *out) {
+    switch (dtype) {
+    case GLM_DTYPE_F32: memcpy(out, src, (size_t)count * 4); break;
+    case GLM_DTYPE_BF16: for (int64_t i = 0; i < count; i++) out[i] = bf16_to_f32(((const uint16_t *)src)[i]); break;
+    case GLM_DTYPE_F16: for (int64_t i = 0; i < count; i++) out[i] = f16_to_f32(((const uint16_t *)src)[i]); break;
+    case GLM_DTYPE_F8E4M3:
+        pthread_once(&fp8_once, fp8_init);
+        for (int64_t i = 0; i < count; i++) out[i] = fp8_table[((const uint8_t *)src)[i]];
+        break;
+    }
+}
+
+static inline size_t dtype_size(int32_t dtype) {
+    return dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
+}
+
+// MARK: - ISA selection
+
+static int isa_avx512 = -1;
+static int forced_portable = 0;
+
+static int use_avx512(void) {
+#if defined(__x86_64__)
+    if (isa_avx512 < 0) {
+        __builtin_cpu_init();
+        isa_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                     __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                     __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return isa_avx512 && !forced_portable;
+#else
+    return 0;
+#endif
+}
+
+const char *glm_kernel_isa(void) { return use_avx512() ? "avx512" : "portable"; }
+
+int32_t glm_force_portable(int32_t on) {
+    int32_t previous = forced_portable;
+    forced_portable = on;
+    return previous;
+}
+
+// MARK: - Row widening (shared by both regimes)
+
+/// Widens `count` values of row `row` starting at column `col0` to f32, applying fp8 scales.
+static void widen_row_portable(const glm_matrix *w, int64_t row, int64_t col0, int64_t count, float *out) {
+    const char *base = (const char *)w->data + (size_t)(row * w->cols + col0) * dtype_size(w->dtype);
+    glm_convert_to_f32(base, w->dtype, count, out);
+    if (w->dtype != GLM_DTYPE_F8E4M3) return;
+    if (w->row_scale) {
+        float s = w->row_scale[row];
+        for (int64_t i = 0; i < count; i++) out[i] *= s;
+    } else if (w->block_scale) {
+        int64_t bcols = (w->cols + w->block - 1) / w->block;
+        const float *scales = w->block_scale + (row / w->block) * bcols;
+        for (int64_t i = 0; i < count; i++) out[i] *= scales[(col0 + i) / w->block];
+    }
+}
+
+void glm_matrix_row_f32(const glm_matrix *w, int64_t row, float *out) {
+    widen_row_portable(w, row, 0, w->cols, out);
+}
+
+// Per-thread scratch for widened panels; grows as needed and lives as long as the thread.
+static _Thread_local float *scratch = NULL;
+static _Thread_local size_t scratch_floats = 0;
+
+static float *thread_scratch(size_t floats) {
+    if (floats > scratch_floats) {
+        free(scratch);
+        scratch = aligned_alloc(64, ((floats * 4 + 63) / 64) * 64);
+        scratch_floats = floats;
+    }
+    return scratch;
+}
+
+// MARK: - Portable kernels
+
+static void gemv_rows_portable(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
+                               float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
+    float *row = thread_scratch((size_t)w->cols);
+    for (int64_t r = r0; r < r1; r++) {
+        widen_row_portable(w, r, 0, w->cols, row);
+        for (int64_t t = 0; t < tokens; t++) {
+            const float *xt = x + t * ldx;
+            float acc = 0;
+            for (int64_t c = 0; c < w->cols; c++) acc += row[c] * xt[c];
+            y[t * ldy + r] = acc + (bias ? bias[r] : 0.0f);
+        }
+    }
+}
+
+// MARK: - AVX-512 kernels
+
+#if defined(__x86_64__)
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")))
+#define INLINE512 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")))
+
+INLINE512 __m512 load16(const void *base, int64_t i, int32_t dtype, __mmask16 m) {
+    switch (dtype) {
+    case GLM_DTYPE_BF16: {
+        __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)base + i);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    case GLM_DTYPE_F16:
+        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)base + i));
+    default:
+        return _mm512_maskz_loadu_ps(m, (const float *)base + i);
+    }
+}
+
+INLINE512 __m512 load16_full(const void *base, int64_t i, int32_t dtype) {
+    switch (dtype) {
+    case GLM_DTYPE_BF16: {
+        __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)base + i));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    case GLM_DTYPE_F16:
+        return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)base + i)));
+    default:
+        return _mm512_loadu_ps((const float *)base + i);
+    }
+}
+
+/// Two weight rows against `nt` tokens at once; `nt` and `dtype` are constants at each call
+/// site so the accumulators stay in registers.
+INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t cols, const float *x,
+                     int64_t ldx, int nt, float out[2][GEMV_MAX_TOKENS]) {
+    __m512 acc0[GEMV_MAX_TOKENS], acc1[GEMV_MAX_TOKENS];
+    for (int t = 0; t < nt; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
+    int64_t c = 0;
+    for (; c + 16 <= cols; c += 16) {
+        __m512 w0 = load16_full(r0p, c, dtype), w1 = load16_full(r1p, c, dtype);
+        for (int t = 0; t < nt; t++) {
+            __m512 xv = _mm512_loadu_ps(x + t * ldx + c);
+            acc0[t] = _mm512_fmadd_ps(w0, xv, acc0[t]);
+            acc1[t] = _mm512_fmadd_ps(w1, xv, acc1[t]);
+        }
+    }
+    if (c < cols) {
+        __mmask16 m = (__mmask16)((1u << (cols - c)) - 1);
+        __m512 w0 = load16(r0p, c, dtype, m), w1 = load16(r1p, c, dtype, m);
+        for (int t = 0; t < nt; t++) {
+            __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + c);
+            acc0[t] = _mm512_fmadd_ps(w0, xv, acc0[t]);
+            acc1[t] = _mm512_fmadd_ps(w1, xv, acc1[t]);
+        }
+    }
+    for (int t = 0; t < nt; t++) {
+        out[0][t] = _mm512_reduce_add_ps(acc0[t]);
+        out[1][t] = _mm512_reduce_add_ps(acc1[t]);
+    }
+}
+
+#define GEMV_CASE(NT, DT)                                                                      \
+    for (int64_t r = r0; r < r1; r += 2) {                                                     \
+        int64_t rb = r + 1 < r1 ? r + 1 : r;                                                   \
+        gemv2((const char *)w->data + (size_t)(r * w->cols) * esize,                           \
+              (const char *)w->data + (size_t)(rb * w->cols) * esize, DT, w->cols, x, ldx, NT, \
+              out);                                                                            \
+        for (int t = 0; t < NT; t++) {                                                         \
+            y[t * ldy + r] = out[0][t] + (bias ? bias[r] : 0.0f);                              \
+            if (rb != r) y[t * ldy + rb] = out[1][t] + (bias ? bias[rb] : 0.0f);               \
+        }                                                                                      \
+    }
+
+#define GEMV_DTYPE(DT)                       \
+    switch (tokens) {                        \
+    case 1: GEMV_CASE(1, DT) break;          \
+    case 2: GEMV_CASE(2, DT) break;          \
+    case 3: GEMV_CASE(3, DT) break;          \
+    default: GEMV_CASE(4, DT) break;         \
+    }
+
+AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
+                                    float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
+    size_t esize = dtype_size(w->dtype);
+    float out[2][GEMV_MAX_TOKENS];
+    switch (w->dtype) {
+    case GLM_DTYPE_BF16: GEMV_DTYPE(GLM_DTYPE_BF16) break;
+    case GLM_DTYPE_F16: GEMV_DTYPE(GLM_DTYPE_F16) break;
+    default: GEMV_DTYPE(GLM_DTYPE_F32) break;
+    }
+}
+
+AVX512 static void widen_rows_avx512(const glm_matrix *w, int64_t r0, int64_t rows, float *out) {
+    if (w->dtype == GLM_DTYPE_F8E4M3) {
+        for (int64_t r = 0; r < rows; r++) widen_row_portable(w, r0 + r, 0, w->cols, out + r * w->cols);
+        return;
+    }
+    size_t esize = dtype_size(w->dtype);
+    for (int64_t r = 0; r < rows; r++) {
+        const void *src = (const char *)w->data + (size_t)((r0 + r) * w->cols) * esize;
+        float *dst = out + r * w->cols;
+        int64_t c = 0;
+        for (; c + 16 <= w->cols; c += 16) _mm512_storeu_ps(dst + c, load16_full(src, c, w->dtype));
+        if (c < w->cols) {
+            __mmask16 m = (__mmask16)((1u << (w->cols - c)) - 1);
+            _mm512_mask_storeu_ps(dst + c, m, load16(src, c, w->dtype, m));
+        }
+    }
+}
+
+/// Dot products of `nt` ≤ TILE_T token rows with `nr` ≤ TILE_R f32 weight rows.
+INLINE512 void tile_kernel(const float *x, int64_t ldx, const float *wp, int64_t cols, int nt, int nr,
+                           float out[TILE_T][TILE_R]) {
+    __m512 acc[TILE_T][TILE_R];
+    for (int t = 0; t < nt; t++)
+        for (int r = 0; r < nr; r++) acc[t][r] = _mm512_setzero_ps();
+    int64_t c = 0;
+    for (; c + 16 <= cols; c += 16) {
+        __m512 wv[TILE_R];
+        for (int r = 0; r < nr; r++) wv[r] = _mm512_loadu_ps(wp + r * cols + c);
+        for (int t = 0; t < nt; t++) {
+            __m512 xv = _mm512_loadu_ps(x + t * ldx + c);
+            for (int r = 0; r < nr; r++) acc[t][r] = _mm512_fmadd_ps(xv, wv[r], acc[t][r]);
+        }
+    }
+    if (c < cols) {
+        __mmask16 m = (__mmask16)((1u << (cols - c)) - 1);
+        __m512 wv[TILE_R];
+        for (int r = 0; r < nr; r++) wv[r] = _mm512_maskz_loadu_ps(m, wp + r * cols + c);
+        for (int t = 0; t < nt; t++) {
+            __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + c);
+            for (int r = 0; r < nr; r++) acc[t][r] = _mm512_fmadd_ps(xv, wv[r], acc[t][r]);
+        }
+    }
+    for (int t = 0; t < nt; t++)
+        for (int r = 0; r < nr; r++) out[t][r] = _mm512_reduce_add_ps(acc[t][r]);
+}
+
+AVX512 static void tile_full(const float *x, int64_t ldx, const float *wp, int64_t cols, float out[TILE_T][TILE_R]) {
+    tile_kernel(x, ldx, wp, cols, TILE_T, TILE_R, out);
+}
+
+AVX512 static void tile_edge(const float *x, int64_t ldx, const float *wp, int64_t cols, int nt, int nr,
+                             float out[TILE_T][TILE_R]) {
+    tile_kernel(x, ldx, wp, cols, nt, nr, out);
+}
+
+AVX512 static void gemm_panel_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
+                                     float *y, int64_t ldy, const float *bias, int64_t r0, int64_t rows) {
+    const float *wp;
+    if (w->dtype == GLM_DTYPE_F32) wp = (const float *)w->data + r0 * w->cols;
+    else {
+        float *buffer = thread_scratch((size_t)(rows * w->cols));
+        widen_rows_avx512(w, r0, rows, buffer);
+        wp = buffer;
+    }
+    float out[TILE_T][TILE_R];
+    for (int64_t t = 0; t < tokens; t += TILE_T) {
+        int nt = tokens - t < TILE_T ? (int)(tokens - t) : TILE_T;
+        for (int64_t r = 0; r < rows; r += TILE_R) {
+            int nr = rows - r < TILE_R ? (int)(rows - r) : TILE_R;
+            if (nt == TILE_T && nr == TILE_R) tile_full(x + t * ldx, ldx, wp + r * w->cols, w->cols, out);
+            else tile_edge(x + t * ldx, ldx, wp + r * w->cols, w->cols, nt, nr, out);
+            for (int i = 0; i < nt; i++)
+                for (int j = 0; j < nr; j++)
+                    y[(t + i) * ldy + r0 + r + j] = out[i][j] + (bias ? bias[r0 + r + j] : 0.0f);
+        }
+    }
+}
+#endif
+
+// MARK: - Dispatch
+
+typedef struct {
+    const glm_matrix *w;
+    const float *x;
+    int64_t tokens, ldx, ldy, rows_per_task;
+    float *y;
+    const float *bias;
+} matmul_job;
+
+static void gemv_task(void *raw, int64_t task, int32_t thread) {
+    (void)thread;
+    matmul_job *job = raw;
+    int64_t r0 = task * job->rows_per_task, r1 = r0 + job->rows_per_task;
+    if (r1 > job->w->rows) r1 = job->w->rows;
+#if defined(__x86_64__)
+    if (use_avx512() && job->w->dtype != GLM_DTYPE_F8E4M3) {
+        for (int64_t t = 0; t < job->tokens; t += GEMV_MAX_TOKENS) {
+            int64_t nt = job->tokens - t < GEMV_MAX_TOKENS ? job->tokens - t : GEMV_MAX_TOKENS;
+            gemv_rows_avx512(job->w, job->x + t * job->ldx, nt, job->ldx, job->y + t * job->ldy, job->ldy,
+                             job->bias, r0, r1);
+        }
+        return;
+    }
+#endif
+    gemv_rows_portable(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
+}
+
+static void gemm_task(void *raw, int64_t task, int32_t thread) {
+    (void)thread;
+    matmul_job *job = raw;
+    int64_t r0 = task * PANEL, rows = job->w->rows - r0 < PANEL ? job->w->rows - r0 : PANEL;
+#if defined(__x86_64__)
+    if (use_avx512()) {
+        gemm_panel_avx512(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, rows);
+        return;
+    }
+#endif
+    gemv_rows_portable(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r0 + rows);
+}
+
+void glm_matmul(glm_pool *pool, const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
+                float *y, int64_t ldy, const float *bias) {
+    if (tokens <= 0 || w->rows <= 0) return;
+    if (w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
+    matmul_job job = {w, x, tokens, ldx, ldy, 0, y, bias};
+    int64_t threads = glm_pool_threads(pool);
+    int gemv = tokens <= GEMV_MAX_TOKENS && w->dtype != GLM_DTYPE_F8E4M3;
+    if (gemv) {
+        // Several chunks per thread balance uneven progress; chunks stay even-sized for gemv2.
+        int64_t chunks = threads * 4;
+        int64_t per = (w->rows + chunks - 1) / chunks;
+        per = per < 16 ? 16 : (per + 1) & ~(int64_t)1;
+        job.rows_per_task = per;
+        glm_pool_run(pool, (w->rows + per - 1) / per, gemv_task, &job);
+    } else {
+        glm_pool_run(pool, (w->rows + PANEL - 1) / PANEL, gemm_task, &job);
+    }
+}

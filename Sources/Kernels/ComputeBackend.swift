@@ -1,0 +1,88 @@
+import CKernels
+
+/// Where each query token of a batch finds its keys in a paged KV cache.
+public struct AttentionLayout {
+    public var heads: Int
+    public var kvHeads: Int
+    public var headDim: Int
+    public var blockSize: Int
+    /// All sequences' block tables, concatenated.
+    public var blockTable: [Int32]
+    /// Per token: where its sequence's block table starts in `blockTable`.
+    public var tableOffset: [Int64]
+    /// Per token: how many keys it attends to (its position + 1).
+    public var context: [Int64]
+    public var scale: Float
+
+    public init(heads: Int, kvHeads: Int, headDim: Int, blockSize: Int, blockTable: [Int32],
+                tableOffset: [Int64], context: [Int64], scale: Float) {
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        self.blockSize = blockSize
+        self.blockTable = blockTable
+        self.tableOffset = tableOffset
+        self.context = context
+        self.scale = scale
+    }
+
+    public var tokens: Int { context.count }
+}
+
+/// The seam between model math and kernels: the coarse operations whose speed matters.
+/// Model code calls only these (and the cheap elementwise functions in `Elementwise.swift`).
+public protocol ComputeBackend: Sendable {
+    var name: String { get }
+    var threads: Int { get }
+
+    /// y[t, r] = Σ_c x[t, c] · W[r, c] + bias[r], for t < tokens. x: [tokens, W.cols], y: [tokens, W.rows].
+    func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
+                bias: UnsafePointer<Float>?)
+
+    /// Causal attention of q [tokens, heads, headDim] over cached keys/values
+    /// ([blocks, blockSize, kvHeads, headDim] each), written to out [tokens, heads, headDim].
+    func attention(_ layout: AttentionLayout, q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                   kCache: UnsafePointer<Float>, vCache: UnsafePointer<Float>)
+
+    /// Runs body(task) for task in 0..<count, in parallel where the backend can.
+    func parallelFor(_ count: Int, _ body: (Int) -> Void)
+}
+
+/// The fast CPU path: SIMD kernels (AVX-512 when present) on a persistent thread pool.
+public final class CPUBackend: ComputeBackend, @unchecked Sendable {
+    public let pool: ThreadPool
+
+    public init(threads: Int? = nil) { pool = ThreadPool(threads: threads) }
+
+    public var name: String { "cpu-\(CPUBackend.isa)" }
+    public var threads: Int { pool.threads }
+
+    /// The instruction set the kernels chose on this machine.
+    public static var isa: String { String(cString: glm_kernel_isa()) }
+
+    public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
+                       bias: UnsafePointer<Float>?) {
+        w.withCMatrix { m in
+            pool.run { glm_matmul($0, m, x, Int64(tokens), Int64(w.cols), y, Int64(w.rows), bias) }
+        }
+    }
+
+    public func attention(_ layout: AttentionLayout, q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                          kCache: UnsafePointer<Float>, vCache: UnsafePointer<Float>) {
+        layout.blockTable.withUnsafeBufferPointer { table in
+            layout.tableOffset.withUnsafeBufferPointer { offsets in
+                layout.context.withUnsafeBufferPointer { context in
+                    pool.run {
+                        glm_attention($0, q, out, Int64(layout.tokens), Int64(layout.heads), Int64(layout.kvHeads),
+                                      Int64(layout.headDim), kCache, vCache, Int64(layout.blockSize),
+                                      table.baseAddress, offsets.baseAddress, context.baseAddress, layout.scale)
+                    }
+                }
+            }
+        }
+    }
+
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        pool.parallelFor(count) { task, _ in body(task) }
+    }
+}

@@ -1,0 +1,86 @@
+import CKernels
+import Weights
+
+/// A [rows, cols] weight matrix kept in its stored dtype inside the mapped checkpoint, plus
+/// the f32 FP8 scales where the checkpoint has them (tiny, so they are widened at load).
+public struct WeightMatrix: @unchecked Sendable {
+    public enum Scale: Sendable {
+        case none
+        /// One scale per output row (compressed-tensors "channel" FP8).
+        case perRow([Float])
+        /// One scale per block×block tile (DeepSeek-style block FP8, `weight_scale_inv`).
+        case perBlock([Float], block: Int)
+    }
+
+    public let name: String
+    public let dtype: DType
+    public let rows: Int
+    public let cols: Int
+    public let data: UnsafeRawPointer
+    public let scale: Scale
+
+    public init(_ view: TensorView, scale: Scale = .none) throws {
+        guard view.shape.count == 2 else {
+            throw WeightsError.corruptTensor(path: view.path, tensor: view.name, reason: "expected a 2-D matrix, found shape \(view.shape)")
+        }
+        guard view.dtype.isFloatWeight else {
+            throw WeightsError.unsupportedDType(path: view.path, tensor: view.name, dtype: view.dtype.rawValue)
+        }
+        if view.dtype == .f8e4m3, case .none = scale {
+            throw WeightsError.corruptTensor(path: view.path, tensor: view.name, reason: "FP8 weight without weight_scale or weight_scale_inv")
+        }
+        name = view.name
+        dtype = view.dtype
+        rows = view.shape[0]
+        cols = view.shape[1]
+        data = view.data
+        self.scale = scale
+    }
+
+    var dtypeCode: Int32 {
+        switch dtype {
+        case .bf16: Int32(GLM_DTYPE_BF16)
+        case .f16: Int32(GLM_DTYPE_F16)
+        case .f8e4m3: Int32(GLM_DTYPE_F8E4M3)
+        default: Int32(GLM_DTYPE_F32)
+        }
+    }
+
+    /// Calls `body` with the C description of this matrix.
+    func withCMatrix<R>(_ body: (UnsafePointer<glm_matrix>) -> R) -> R {
+        func make(_ rowScale: UnsafePointer<Float>?, _ blockScale: UnsafePointer<Float>?, _ block: Int) -> R {
+            var m = glm_matrix(data: data, dtype: dtypeCode, rows: Int64(rows), cols: Int64(cols),
+                               row_scale: rowScale, block_scale: blockScale, block: Int64(block))
+            return body(&m)
+        }
+        switch scale {
+        case .none: return make(nil, nil, 0)
+        case .perRow(let s): return s.withUnsafeBufferPointer { make($0.baseAddress, nil, 0) }
+        case .perBlock(let s, let block): return s.withUnsafeBufferPointer { make(nil, $0.baseAddress, block) }
+        }
+    }
+
+    /// Row `row` widened to f32 (dequantised for FP8), e.g. an embedding lookup.
+    public func row(_ row: Int, into out: UnsafeMutablePointer<Float>) {
+        withCMatrix { glm_matrix_row_f32($0, Int64(row), out) }
+    }
+}
+
+/// Widens a small tensor (norm weights, biases, scales) to f32.
+public func floatArray(_ view: TensorView) throws -> [Float] {
+    let code: Int32
+    switch view.dtype {
+    case .f32: code = Int32(GLM_DTYPE_F32)
+    case .bf16: code = Int32(GLM_DTYPE_BF16)
+    case .f16: code = Int32(GLM_DTYPE_F16)
+    case .f8e4m3: code = Int32(GLM_DTYPE_F8E4M3)
+    case .f64:
+        return (0..<view.elementCount).map { Float(view.data.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) }
+    default:
+        throw WeightsError.unsupportedDType(path: view.path, tensor: view.name, dtype: view.dtype.rawValue)
+    }
+    return [Float](unsafeUninitializedCapacity: view.elementCount) { buffer, count in
+        glm_convert_to_f32(view.data, code, Int64(view.elementCount), buffer.baseAddress)
+        count = view.elementCount
+    }
+}

@@ -1,0 +1,176 @@
+// GLM-4.5 family (`Glm4MoeForCausalLM`, model_type `glm4_moe`).
+// Mirrors HF transformers `models/glm4_moe/modeling_glm4_moe.py` (4.57 / 5.x), computed in f32
+// from weights in their stored dtype. Deliberate differences: activations stay f32 throughout
+// (HF rounds to bf16 between ops when run in bf16); group-limited routing masks excluded
+// experts with -inf as transformers 5.x does.
+import Foundation
+import Kernels
+import Weights
+
+/// One decoder layer: pre-norm attention, then pre-norm dense MLP or MoE, each with a residual.
+struct GLM4MoEDecoderLayer {
+    enum FeedForward {
+        case dense(GatedMLP)
+        case moe(MoEBlock)
+    }
+
+    let inputNorm: [Float]          // [H]
+    let postAttentionNorm: [Float]  // [H]
+    let attention: Attention
+    let feedForward: FeedForward
+
+    init(_ loader: WeightLoader, prefix p: String, config c: GLM4MoEConfiguration, dense: Bool) throws {
+        let H = c.hiddenSize
+        inputNorm = try loader.vector("\(p).input_layernorm.weight", count: H)
+        postAttentionNorm = try loader.vector("\(p).post_attention_layernorm.weight", count: H)
+        attention = try Attention(loader, prefix: "\(p).self_attn", config: c)
+        if dense {
+            feedForward = .dense(try GatedMLP(loader, prefix: "\(p).mlp", hidden: H, intermediate: c.intermediateSize))
+        } else {
+            let E = c.nRoutedExperts, I = c.moeIntermediateSize
+            let router = GroupedTopKRouter(
+                gate: try loader.matrix("\(p).mlp.gate", rows: E, cols: H),
+                correctionBias: try loader.vector("\(p).mlp.gate.e_score_correction_bias", count: E),
+                topK: c.numExpertsPerTok, groups: c.nGroup, topKGroups: c.topkGroup,
+                normalize: c.normTopkProb, scaling: Float(c.routedScalingFactor))
+            let experts = try (0..<E).map { try GatedMLP(loader, prefix: "\(p).mlp.experts.\($0)", hidden: H, intermediate: I) }
+            let shared = c.nSharedExperts > 0
+                ? try GatedMLP(loader, prefix: "\(p).mlp.shared_experts", hidden: H, intermediate: I * c.nSharedExperts)
+                : nil
+            feedForward = .moe(MoEBlock(router: router, experts: experts, shared: shared))
+        }
+    }
+
+    /// h: [T, H], updated in place.
+    func callAsFunction(_ h: FloatBuffer, batch: ForwardBatch, layout: AttentionLayout, cache: PagedKVCache, layer: Int,
+                        config c: GLM4MoEConfiguration, backend: ComputeBackend) {
+        let T = batch.tokens.count, H = c.hiddenSize, eps = Float(c.rmsNormEps)
+        let x = FloatBuffer(T * H), y = FloatBuffer(T * H)
+        rmsNorm(h.pointer, rows: T, width: H, weight: inputNorm, eps: eps, into: x.pointer)
+        attention(x.pointer, batch: batch, layout: layout, cache: cache, layer: layer, into: y.pointer, backend: backend)
+        addInPlace(h.pointer, y.pointer, count: T * H)
+        rmsNorm(h.pointer, rows: T, width: H, weight: postAttentionNorm, eps: eps, into: x.pointer)
+        switch feedForward {
+        case .dense(let mlp): mlp(x.pointer, tokens: T, into: y.pointer, backend: backend)
+        case .moe(let moe): moe(x.pointer, tokens: T, hidden: H, into: y.pointer, backend: backend)
+        }
+        addInPlace(h.pointer, y.pointer, count: T * H)
+    }
+}
+
+/// The multi-token-prediction ("nextn") layer at index num_hidden_layers (spec §4). Its weights
+/// are bound and shape-checked here so speculative decoding can use them.
+struct GLM4MoEMTPLayer {
+    let embeddingNorm: [Float]      // enorm [H]
+    let hiddenNorm: [Float]         // hnorm [H]
+    let projection: WeightMatrix    // eh_proj [H, 2H]
+    let decoder: GLM4MoEDecoderLayer
+    let headNorm: [Float]           // shared_head.norm [H]
+
+    init(_ loader: WeightLoader, index: Int, config c: GLM4MoEConfiguration) throws {
+        let p = "model.layers.\(index)", H = c.hiddenSize
+        embeddingNorm = try loader.vector("\(p).enorm.weight", count: H)
+        hiddenNorm = try loader.vector("\(p).hnorm.weight", count: H)
+        projection = try loader.matrix("\(p).eh_proj", rows: H, cols: 2 * H)
+        decoder = try GLM4MoEDecoderLayer(loader, prefix: p, config: c, dense: false)
+        headNorm = try loader.vector("\(p).shared_head.norm.weight", count: H)
+        // Copies of the embedding and lm_head; engines use the main ones (spec §2.3).
+        _ = try loader.checkpoint.optionalTensor("\(p).shared_head.head.weight", shape: [c.vocabSize, H])
+        _ = try loader.checkpoint.optionalTensor("\(p).embed_tokens.weight", shape: [c.vocabSize, H])
+    }
+}
+
+/// `Glm4MoeForCausalLM`: embeddings, decoder layers, final norm and lm_head over weights mapped
+/// from a checkpoint folder.
+public final class GLM4MoEModel: @unchecked Sendable {
+    public let config: GLM4MoEConfiguration
+    public let checkpoint: Checkpoint
+    public let backend: ComputeBackend
+    /// Checkpoint tensors no part of the model uses (reported, never silently used).
+    public let unusedTensorNames: [String]
+    public var hasMTPLayer: Bool { mtp != nil }
+
+    let embedding: WeightMatrix  // [V, H]
+    let layers: [GLM4MoEDecoderLayer]
+    let finalNorm: [Float]       // [H]
+    let lmHead: WeightMatrix     // [V, H]
+    let mtp: GLM4MoEMTPLayer?
+
+    public init(directory: URL, backend: ComputeBackend) throws {
+        let c = try GLM4MoEConfiguration.load(directory: directory)
+        config = c
+        self.backend = backend
+        checkpoint = try Checkpoint(directory: directory)
+        let loader = WeightLoader(checkpoint: checkpoint, quantization: c.quantization)
+        embedding = try WeightMatrix(checkpoint.tensor("model.embed_tokens.weight", shape: [c.vocabSize, c.hiddenSize]))
+        layers = try (0..<c.numHiddenLayers).map {
+            try GLM4MoEDecoderLayer(loader, prefix: "model.layers.\($0)", config: c, dense: $0 < c.firstKDenseReplace)
+        }
+        finalNorm = try loader.vector("model.norm.weight", count: c.hiddenSize)
+        if c.tieWordEmbeddings && !checkpoint.contains("lm_head.weight") {
+            lmHead = embedding
+        } else {
+            lmHead = try loader.matrix("lm_head", rows: c.vocabSize, cols: c.hiddenSize)
+        }
+        let mtpPrefix = "model.layers.\(c.numHiddenLayers)."
+        if checkpoint.tensorNames.contains(where: { $0.hasPrefix(mtpPrefix) }) {
+            mtp = try GLM4MoEMTPLayer(loader, index: c.numHiddenLayers, config: c)
+        } else {
+            mtp = nil
+        }
+        unusedTensorNames = checkpoint.untakenTensorNames
+    }
+
+    /// A KV cache sized for `tokens` positions in total across sequences.
+    public func makeCache(tokens: Int, blockSize: Int = 16) -> PagedKVCache {
+        PagedKVCache(layers: config.numHiddenLayers, kvHeads: config.numKeyValueHeads, headDim: config.headDim,
+                     blockSize: blockSize, blockCount: max(1, (tokens + blockSize - 1) / blockSize))
+    }
+
+    /// Runs one forward pass over `batch`, appending its tokens to their sequences' caches, and
+    /// returns logits [vocab] for each of `batch.logitRows`.
+    public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> [[Float]] {
+        let c = config, T = batch.tokens.count, H = c.hiddenSize
+        guard T > 0 else { return [] }
+        for token in batch.tokens where token < 0 || token >= c.vocabSize {
+            throw ModelError.tokenOutOfRange(token: token, vocabularySize: c.vocabSize)
+        }
+        // Room in the cache for every sequence's new positions.
+        var newLength = batch.sequences.map(\.length)
+        for t in 0..<T { newLength[batch.sequenceIndex[t]] = max(newLength[batch.sequenceIndex[t]], batch.positions[t] + 1) }
+        for (s, sequence) in batch.sequences.enumerated() {
+            if newLength[s] > c.maxPositionEmbeddings {
+                throw ModelError.contextOverflow(sequence: s, needed: newLength[s], limit: c.maxPositionEmbeddings)
+            }
+            try cache.reserve(sequence, length: newLength[s])
+        }
+        var blockTable: [Int32] = [], tableStart: [Int] = []
+        for sequence in batch.sequences {
+            tableStart.append(blockTable.count)
+            blockTable.append(contentsOf: sequence.blocks)
+        }
+        let layout = AttentionLayout(
+            heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads, headDim: c.headDim, blockSize: cache.blockSize,
+            blockTable: blockTable, tableOffset: batch.sequenceIndex.map { Int64(tableStart[$0]) },
+            context: batch.positions.map { Int64($0 + 1) }, scale: 1 / Float(c.headDim).squareRoot())
+
+        let h = FloatBuffer(T * H)  // [T, H] residual stream
+        for t in 0..<T { embedding.row(batch.tokens[t], into: h.row(t, width: H)) }
+        for (index, layer) in layers.enumerated() {
+            layer(h, batch: batch, layout: layout, cache: cache, layer: index, config: c, backend: backend)
+        }
+        for (s, sequence) in batch.sequences.enumerated() { sequence.length = newLength[s] }
+        return logits(h, rows: batch.logitRows)
+    }
+
+    /// Final norm and lm_head on the selected rows of the residual stream h: [T, H].
+    private func logits(_ h: FloatBuffer, rows: [Int]) -> [[Float]] {
+        let H = config.hiddenSize, V = config.vocabSize, R = rows.count
+        guard R > 0 else { return [] }
+        let selected = FloatBuffer(R * H), normed = FloatBuffer(R * H), out = FloatBuffer(R * V)
+        for (i, r) in rows.enumerated() { selected.row(i, width: H).update(from: h.row(r, width: H), count: H) }
+        rmsNorm(selected.pointer, rows: R, width: H, weight: finalNorm, eps: Float(config.rmsNormEps), into: normed.pointer)
+        backend.matmul(lmHead, normed.pointer, tokens: R, out.pointer, bias: nil)  // [R, V]
+        return (0..<R).map { Array(UnsafeBufferPointer(start: out.row($0, width: V), count: V)) }
+    }
+}

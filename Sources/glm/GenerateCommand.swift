@@ -1,0 +1,61 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Sampling
+
+/// Sampling flags shared by generating commands.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Sampling temperature; 0 is greedy.")
+    var temperature: Float = 0
+
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling: keep the most likely tokens up to this total probability.")
+    var topP: Float = 1
+
+    @Option(name: .customLong("top-k"), help: "Keep only the k most likely tokens (0: all).")
+    var topK: Int = 0
+
+    @Option(name: .customLong("min-p"), help: "Drop tokens less likely than min-p × the most likely one.")
+    var minP: Float = 0
+
+    @Option(help: "Random seed; the same seed gives the same tokens.")
+    var seed: UInt64?
+
+    func validate() throws {
+        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be ≥ 0, got \(temperature)") }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0, got \(topK)") }
+        guard minP >= 0, minP <= 1 else { throw ValidationError("--min-p must be in [0, 1], got \(minP)") }
+    }
+
+    var parameters: SamplingParameters {
+        SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed ?? 0)
+    }
+}
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate tokens after a prompt and print their ids."
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+
+    @Option(name: .customLong("prompt-tokens"), help: "The prompt as comma-separated token ids.")
+    var promptTokens: String?
+
+    @Option(name: .customLong("max-tokens"), help: "Stop after this many generated tokens.")
+    var maxTokens: Int
+
+    func validate() throws {
+        guard promptTokens != nil else { throw ValidationError("give the prompt with --prompt-tokens") }
+        guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive, got \(maxTokens)") }
+    }
+
+    func run() throws {
+        let prompt = try parseTokenList(promptTokens ?? "", option: "--prompt-tokens")
+        let glm = try model.loadModel()
+        let result = try Generator(model: glm).generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling.parameters)
+        print(result.tokens.map(String.init).joined(separator: ","))
+    }
+}

@@ -1,0 +1,147 @@
+import CKernels
+import Foundation
+import Kernels
+import Testing
+import Weights
+
+/// Fast kernels against the scalar reference, in the spirit of llama.cpp's test-backend-ops:
+/// every dtype, token counts on both sides of the gemv/gemm switch, ragged widths.
+@Suite("Kernel parity")
+struct KernelParityTests {
+    /// A weight matrix with its backing bytes kept alive.
+    final class Matrix {
+        let bytes: UnsafeMutableRawPointer
+        let matrix: WeightMatrix
+        init(rows: Int, cols: Int, dtype: DType, scale: WeightMatrix.Scale = .none, seed: UInt64) throws {
+            var rng = SplitMix(seed)
+            bytes = .allocate(byteCount: rows * cols * dtype.byteSize, alignment: 64)
+            for i in 0..<rows * cols {
+                let v = rng.float() * 0.5
+                switch dtype {
+                case .f32: bytes.storeBytes(of: v, toByteOffset: i * 4, as: Float.self)
+                case .bf16: bytes.storeBytes(of: UInt16(v.bitPattern >> 16), toByteOffset: i * 2, as: UInt16.self)
+                case .f16: bytes.storeBytes(of: Float16(v).bitPattern, toByteOffset: i * 2, as: UInt16.self)
+                case .f8e4m3: bytes.storeBytes(of: UInt8(truncatingIfNeeded: rng.next()) & 0x77, toByteOffset: i, as: UInt8.self)
+                default: fatalError("test dtype")
+                }
+            }
+            let view = TensorView(name: "w", dtype: dtype, shape: [rows, cols], data: UnsafeRawPointer(bytes),
+                                  byteCount: rows * cols * dtype.byteSize, path: "test")
+            matrix = try WeightMatrix(view, scale: scale)
+        }
+        deinit { bytes.deallocate() }
+    }
+
+    struct SplitMix {
+        var state: UInt64
+        init(_ seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func float() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
+    }
+
+    static let shapes: [(rows: Int, cols: Int)] = [(1, 1), (7, 5), (33, 16), (64, 48), (70, 131), (129, 260)]
+    static let tokenCounts = [1, 2, 3, 4, 5, 6, 7, 13, 20]
+
+    func check(_ m: Matrix, tokens: Int, bias: Bool, label: String) {
+        let w = m.matrix
+        var rng = SplitMix(99)
+        let x = (0..<tokens * w.cols).map { _ in rng.float() }
+        let b: [Float]? = bias ? (0..<w.rows).map { _ in rng.float() } : nil
+        var fast = [Float](repeating: .nan, count: tokens * w.rows), slow = fast
+        for (backend, out) in [(CPUBackend(threads: 2) as ComputeBackend, 0), (ReferenceBackend(), 1)] {
+            x.withUnsafeBufferPointer { xp in
+                let run = { (y: UnsafeMutablePointer<Float>) in
+                    if let b { b.withUnsafeBufferPointer { backend.matmul(w, xp.baseAddress!, tokens: tokens, y, bias: $0.baseAddress) } }
+                    else { backend.matmul(w, xp.baseAddress!, tokens: tokens, y, bias: nil) }
+                }
+                if out == 0 { fast.withUnsafeMutableBufferPointer { run($0.baseAddress!) } }
+                else { slow.withUnsafeMutableBufferPointer { run($0.baseAddress!) } }
+            }
+        }
+        let scale = slow.reduce(Float(1)) { max($0, abs($1)) }
+        let diff = zip(fast, slow).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        #expect(diff <= 1e-5 * scale * Float(w.cols).squareRoot(), "\(label) tokens \(tokens): max-abs \(diff)")
+    }
+
+    @Test("matmul matches the reference", arguments: [DType.f32, .bf16, .f16])
+    func matmul(_ dtype: DType) throws {
+        for (i, shape) in Self.shapes.enumerated() {
+            let m = try Matrix(rows: shape.rows, cols: shape.cols, dtype: dtype, seed: UInt64(i))
+            for tokens in Self.tokenCounts { check(m, tokens: tokens, bias: tokens % 2 == 0, label: "\(dtype) \(shape)") }
+        }
+    }
+
+    @Test("FP8 matmul with per-row and per-block scales matches the reference")
+    func fp8() throws {
+        for (i, shape) in Self.shapes.enumerated() {
+            var rng = SplitMix(UInt64(i))
+            let perRow = try Matrix(rows: shape.rows, cols: shape.cols, dtype: .f8e4m3,
+                                    scale: .perRow((0..<shape.rows).map { _ in abs(rng.float()) + 0.1 }), seed: UInt64(i))
+            let block = 16
+            let blocks = ((shape.rows + block - 1) / block) * ((shape.cols + block - 1) / block)
+            let perBlock = try Matrix(rows: shape.rows, cols: shape.cols, dtype: .f8e4m3,
+                                      scale: .perBlock((0..<blocks).map { _ in abs(rng.float()) + 0.1 }, block: block), seed: UInt64(i))
+            for tokens in [1, 4, 9] {
+                check(perRow, tokens: tokens, bias: false, label: "fp8 row \(shape)")
+                check(perBlock, tokens: tokens, bias: true, label: "fp8 block \(shape)")
+            }
+        }
+    }
+
+    @Test("FP8 E4M3 decoding: subnormals, max finite, NaN")
+    func fp8Decode() {
+        var out = [Float](repeating: 0, count: 5)
+        let bytes: [UInt8] = [0x01, 0x7e, 0x38, 0xfe, 0x7f]
+        bytes.withUnsafeBytes { glm_convert_to_f32($0.baseAddress, Int32(GLM_DTYPE_F8E4M3), 5, &out) }
+        #expect(out[0] == 0x1p-9, "smallest subnormal is 2^-9")
+        #expect(out[1] == 448, "0x7e is the largest finite value")
+        #expect(out[2] == 1)
+        #expect(out[3] == -448)
+        #expect(out[4].isNaN, "S.1111.111 is NaN")
+    }
+
+    @Test("portable kernels match the SIMD kernels")
+    func portable() throws {
+        let m = try Matrix(rows: 70, cols: 131, dtype: .bf16, seed: 7)
+        let previous = glm_force_portable(1)
+        defer { glm_force_portable(previous) }
+        for tokens in [1, 9] { check(m, tokens: tokens, bias: true, label: "portable") }
+    }
+
+    @Test("paged attention matches the reference", arguments: [16, 20, 128])
+    func attention(headDim: Int) {
+        let (H, Hkv, blockSize) = (6, 2, 4)
+        var rng = SplitMix(UInt64(headDim))
+        // Two sequences with scattered blocks: lengths 9 and 5, queries at their last 3 and 2 positions.
+        let blocks = 8
+        let cacheFloats = blocks * blockSize * Hkv * headDim
+        let k = (0..<cacheFloats).map { _ in rng.float() }, v = (0..<cacheFloats).map { _ in rng.float() }
+        let layout = AttentionLayout(heads: H, kvHeads: Hkv, headDim: headDim, blockSize: blockSize,
+                                     blockTable: [5, 1, 7, 2, 6], tableOffset: [0, 0, 0, 3, 3],
+                                     context: [7, 8, 9, 4, 5], scale: 1 / Float(headDim).squareRoot())
+        let q = (0..<5 * H * headDim).map { _ in rng.float() }
+        var fast = [Float](repeating: .nan, count: q.count), slow = fast
+        CPUBackend(threads: 2).attention(layout, q: q, out: &fast, kCache: k, vCache: v)
+        ReferenceBackend().attention(layout, q: q, out: &slow, kCache: k, vCache: v)
+        let diff = zip(fast, slow).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        #expect(diff <= 1e-5, "attention max-abs \(diff)")
+    }
+
+    @Test("the thread pool runs every task exactly once")
+    func pool() {
+        let pool = ThreadPool(threads: 3)
+        for count in [0, 1, 2, 5, 1000] {
+            let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
+            hits.initialize(repeating: 0, count: max(count, 1))
+            pool.parallelFor(count) { task, _ in hits[task] += 1 }
+            #expect((0..<count).allSatisfy { hits[$0] == 1 }, "count \(count)")
+            hits.deallocate()
+        }
+    }
+}
