@@ -3,9 +3,10 @@
 // Two regimes, because decode and prefill are limited by different things:
 // - few tokens (decode, small expert batches): memory-bound. Each weight row is read once,
 //   widened in registers and multiplied against every token ("gemv").
-// - many tokens (prefill): compute-bound. A panel of PANEL rows is widened to f32 once into a
-//   per-thread buffer, then a register-tiled kernel (TILE_T tokens × TILE_R rows of dot
-//   products) reuses each loaded vector several times ("gemm").
+// - many tokens (prefill): compute-bound. The tokens are transposed once into 16-token
+//   vectors (Xᵀ), a panel of PANEL weight rows is widened to f32 once per thread, and an
+//   outer-product kernel (TILE_R rows × 32 tokens in registers) does 24 FMAs per 14 loads
+//   ("gemm").
 // Most time in a forward pass is spent in these two loops.
 #include "CKernels.h"
 #include <math.h>
@@ -16,7 +17,7 @@
 #include <immintrin.h>
 #endif
 
-enum { GEMV_MAX_TOKENS = 4, PANEL = 16, TILE_T = 6, TILE_R = 4 };
+enum { GEMV_MAX_TOKENS = 8, PANEL = 48, TILE_R = 12 };
 
 // MARK: - Scalar conversions
 
@@ -229,7 +230,11 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
     case 1: GEMV_CASE(1, DT) break;          \
     case 2: GEMV_CASE(2, DT) break;          \
     case 3: GEMV_CASE(3, DT) break;          \
-    default: GEMV_CASE(4, DT) break;         \
+    case 4: GEMV_CASE(4, DT) break;          \
+    case 5: GEMV_CASE(5, DT) break;          \
+    case 6: GEMV_CASE(6, DT) break;          \
+    case 7: GEMV_CASE(7, DT) break;          \
+    default: GEMV_CASE(8, DT) break;         \
     }
 
 AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
@@ -243,15 +248,16 @@ AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t
     }
 }
 
-AVX512 static void widen_rows_avx512(const glm_matrix *w, int64_t r0, int64_t rows, float *out) {
+/// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats.
+AVX512 static void widen_rows_avx512(const glm_matrix *w, int64_t r0, int64_t rows, float *out, int64_t ld) {
     if (w->dtype == GLM_DTYPE_F8E4M3) {
-        for (int64_t r = 0; r < rows; r++) widen_row_portable(w, r0 + r, 0, w->cols, out + r * w->cols);
+        for (int64_t r = 0; r < rows; r++) widen_row_portable(w, r0 + r, 0, w->cols, out + r * ld);
         return;
     }
     size_t esize = dtype_size(w->dtype);
     for (int64_t r = 0; r < rows; r++) {
         const void *src = (const char *)w->data + (size_t)((r0 + r) * w->cols) * esize;
-        float *dst = out + r * w->cols;
+        float *dst = out + r * ld;
         int64_t c = 0;
         for (; c + 16 <= w->cols; c += 16) _mm512_storeu_ps(dst + c, load16_full(src, c, w->dtype));
         if (c < w->cols) {
@@ -261,62 +267,61 @@ AVX512 static void widen_rows_avx512(const glm_matrix *w, int64_t r0, int64_t ro
     }
 }
 
-/// Dot products of `nt` ≤ TILE_T token rows with `nr` ≤ TILE_R f32 weight rows.
-INLINE512 void tile_kernel(const float *x, int64_t ldx, const float *wp, int64_t cols, int nt, int nr,
-                           float out[TILE_T][TILE_R]) {
-    __m512 acc[TILE_T][TILE_R];
-    for (int t = 0; t < nt; t++)
-        for (int r = 0; r < nr; r++) acc[t][r] = _mm512_setzero_ps();
-    int64_t c = 0;
-    for (; c + 16 <= cols; c += 16) {
-        __m512 wv[TILE_R];
-        for (int r = 0; r < nr; r++) wv[r] = _mm512_loadu_ps(wp + r * cols + c);
-        for (int t = 0; t < nt; t++) {
-            __m512 xv = _mm512_loadu_ps(x + t * ldx + c);
-            for (int r = 0; r < nr; r++) acc[t][r] = _mm512_fmadd_ps(xv, wv[r], acc[t][r]);
+/// Outer-product tile: acc[r][v] (v-th group of 16 tokens) += W[r][k] · Xᵀ[k][16v..16v+16] over
+/// all k. `nr` ≤ TILE_R weight rows are broadcast from the widened panel (row stride `cols`);
+/// `nv` ≤ 2 token vectors come from the packed Xᵀ tile ([cols][16] per vector). Both are
+/// compile-time constants at each call so the accumulators stay in registers.
+INLINE512 void tile_kernel(const float *wp, int64_t ldw, int64_t cols, const float *xt0, const float *xt1, int nr,
+                           int nv, float *out /* [TILE_R][32] */) {
+    __m512 acc[TILE_R][2];
+    for (int r = 0; r < nr; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
+    for (int64_t k = 0; k < cols; k++) {
+        __m512 x0 = _mm512_load_ps(xt0 + k * 16);
+        __m512 x1 = nv > 1 ? _mm512_load_ps(xt1 + k * 16) : x0;
+        for (int r = 0; r < nr; r++) {
+            __m512 w = _mm512_set1_ps(wp[r * ldw + k]);
+            acc[r][0] = _mm512_fmadd_ps(w, x0, acc[r][0]);
+            if (nv > 1) acc[r][1] = _mm512_fmadd_ps(w, x1, acc[r][1]);
         }
     }
-    if (c < cols) {
-        __mmask16 m = (__mmask16)((1u << (cols - c)) - 1);
-        __m512 wv[TILE_R];
-        for (int r = 0; r < nr; r++) wv[r] = _mm512_maskz_loadu_ps(m, wp + r * cols + c);
-        for (int t = 0; t < nt; t++) {
-            __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + c);
-            for (int r = 0; r < nr; r++) acc[t][r] = _mm512_fmadd_ps(xv, wv[r], acc[t][r]);
-        }
+    for (int r = 0; r < nr; r++) {
+        _mm512_storeu_ps(out + r * 32, acc[r][0]);
+        if (nv > 1) _mm512_storeu_ps(out + r * 32 + 16, acc[r][1]);
     }
-    for (int t = 0; t < nt; t++)
-        for (int r = 0; r < nr; r++) out[t][r] = _mm512_reduce_add_ps(acc[t][r]);
 }
 
-AVX512 static void tile_full(const float *x, int64_t ldx, const float *wp, int64_t cols, float out[TILE_T][TILE_R]) {
-    tile_kernel(x, ldx, wp, cols, TILE_T, TILE_R, out);
-}
+#define TILE_CASE(NR)                                                     \
+    case NR:                                                              \
+        if (nv == 2) tile_kernel(wp, ldw, cols, xt0, xt1, NR, 2, out);    \
+        else tile_kernel(wp, ldw, cols, xt0, xt1, NR, 1, out);            \
+        break;
 
-AVX512 static void tile_edge(const float *x, int64_t ldx, const float *wp, int64_t cols, int nt, int nr,
-                             float out[TILE_T][TILE_R]) {
-    tile_kernel(x, ldx, wp, cols, nt, nr, out);
-}
-
-AVX512 static void gemm_panel_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
-                                     float *y, int64_t ldy, const float *bias, int64_t r0, int64_t rows) {
-    const float *wp;
-    if (w->dtype == GLM_DTYPE_F32) wp = (const float *)w->data + r0 * w->cols;
-    else {
-        float *buffer = thread_scratch((size_t)(rows * w->cols));
-        widen_rows_avx512(w, r0, rows, buffer);
-        wp = buffer;
+AVX512 static void tile_dispatch(const float *wp, int64_t ldw, int64_t cols, const float *xt0, const float *xt1,
+                                 int nr, int nv, float *out) {
+    switch (nr) {
+        TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6)
+        TILE_CASE(7) TILE_CASE(8) TILE_CASE(9) TILE_CASE(10) TILE_CASE(11) TILE_CASE(12)
     }
-    float out[TILE_T][TILE_R];
-    for (int64_t t = 0; t < tokens; t += TILE_T) {
-        int nt = tokens - t < TILE_T ? (int)(tokens - t) : TILE_T;
+}
+
+AVX512 static void gemm_panel_avx512(const glm_matrix *w, const float *xt, int64_t tokens, float *y, int64_t ldy,
+                                     const float *bias, int64_t r0, int64_t rows) {
+    // Rows are padded by one cache line so the TILE_R broadcast streams don't alias in L1.
+    int64_t cols = w->cols, ldw = cols + 16, vectors = (tokens + 15) / 16;
+    float *wp = thread_scratch((size_t)(rows * ldw));
+    widen_rows_avx512(w, r0, rows, wp, ldw);
+    float out[TILE_R * 32];
+    for (int64_t v = 0; v < vectors; v += 2) {
+        int nv = vectors - v >= 2 ? 2 : 1;
+        const float *xt0 = xt + v * cols * 16, *xt1 = xt0 + cols * 16;
         for (int64_t r = 0; r < rows; r += TILE_R) {
             int nr = rows - r < TILE_R ? (int)(rows - r) : TILE_R;
-            if (nt == TILE_T && nr == TILE_R) tile_full(x + t * ldx, ldx, wp + r * w->cols, w->cols, out);
-            else tile_edge(x + t * ldx, ldx, wp + r * w->cols, w->cols, nt, nr, out);
-            for (int i = 0; i < nt; i++)
-                for (int j = 0; j < nr; j++)
-                    y[(t + i) * ldy + r0 + r + j] = out[i][j] + (bias ? bias[r0 + r + j] : 0.0f);
+            tile_dispatch(wp + r * ldw, ldw, cols, xt0, xt1, nr, nv, out);
+            int64_t t_end = (v + nv) * 16 < tokens ? (v + nv) * 16 : tokens;
+            for (int i = 0; i < nr; i++) {
+                float b = bias ? bias[r0 + r + i] : 0.0f;
+                for (int64_t t = v * 16; t < t_end; t++) y[t * ldy + r0 + r + i] = out[i * 32 + (t - v * 16)] + b;
+            }
         }
     }
 }
@@ -324,9 +329,29 @@ AVX512 static void gemm_panel_avx512(const glm_matrix *w, const float *x, int64_
 
 // MARK: - Dispatch
 
+/// Xᵀ in 16-token vectors: [ceil(tokens/16)][cols][16], zero-padded past the last token.
+static float *pack_transposed(const float *x, int64_t tokens, int64_t ldx, int64_t cols) {
+    int64_t vectors = (tokens + 15) / 16;
+    float *xt = aligned_alloc(64, (size_t)(vectors * cols * 16) * sizeof(float));
+    for (int64_t v = 0; v < vectors; v++) {
+        float *dst = xt + v * cols * 16;
+        for (int i = 0; i < 16; i++) {
+            int64_t t = v * 16 + i;
+            if (t < tokens) {
+                const float *src = x + t * ldx;
+                for (int64_t c = 0; c < cols; c++) dst[c * 16 + i] = src[c];
+            } else {
+                for (int64_t c = 0; c < cols; c++) dst[c * 16 + i] = 0.0f;
+            }
+        }
+    }
+    return xt;
+}
+
 typedef struct {
     const glm_matrix *w;
     const float *x;
+    const float *xt;  // packed Xᵀ for the gemm regime
     int64_t tokens, ldx, ldy, rows_per_task;
     float *y;
     const float *bias;
@@ -356,7 +381,7 @@ static void gemm_task(void *raw, int64_t task, int32_t thread) {
     int64_t r0 = task * PANEL, rows = job->w->rows - r0 < PANEL ? job->w->rows - r0 : PANEL;
 #if defined(__x86_64__)
     if (use_avx512()) {
-        gemm_panel_avx512(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, rows);
+        gemm_panel_avx512(job->w, job->xt, job->tokens, job->y, job->ldy, job->bias, r0, rows);
         return;
     }
 #endif
@@ -367,7 +392,7 @@ void glm_matmul(glm_pool *pool, const glm_matrix *w, const float *x, int64_t tok
                 float *y, int64_t ldy, const float *bias) {
     if (tokens <= 0 || w->rows <= 0) return;
     if (w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
-    matmul_job job = {w, x, tokens, ldx, ldy, 0, y, bias};
+    matmul_job job = {w, x, NULL, tokens, ldx, ldy, 0, y, bias};
     int64_t threads = glm_pool_threads(pool);
     int gemv = tokens <= GEMV_MAX_TOKENS && w->dtype != GLM_DTYPE_F8E4M3;
     if (gemv) {
@@ -378,6 +403,12 @@ void glm_matmul(glm_pool *pool, const glm_matrix *w, const float *x, int64_t tok
         job.rows_per_task = per;
         glm_pool_run(pool, (w->rows + per - 1) / per, gemv_task, &job);
     } else {
+        float *xt = NULL;
+        if (use_avx512()) {
+            xt = pack_transposed(x, tokens, ldx, w->cols);
+            job.xt = xt;
+        }
         glm_pool_run(pool, (w->rows + PANEL - 1) / PANEL, gemm_task, &job);
+        free(xt);
     }
 }
