@@ -8,7 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "glm", targets: ["glm"]),
-        .library(name: "GLM", targets: ["Weights", "Kernels", "Models", "Sampling", "Engine"]),
+        .library(name: "GLM", targets: ["Weights", "Kernels", "Models", "Sampling", "Engine", "Templates", "OutputParsers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,13 +29,13 @@ let package = Package(
         // Byte-level BPE tokenizers (tiktoken ranks, tokenizer.json) and streaming detokenizer.
         //.target(name: "Tokenizers"),
         // A Jinja interpreter and chat-template rendering.
-        //.target(name: "Templates"),
+        .target(name: "Templates"),
         // GLM-4.5 tool-call and reasoning output parsers.
-        //.target(name: "OutputParsers"),
+        .target(name: "OutputParsers"),
         .executableTarget(
             name: "glm",
             dependencies: [
-                "Engine", "Models", "Sampling",
+                "Engine", "Models", "Sampling", "Templates", "OutputParsers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +43,8 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModelTests", dependencies: ["Models", "Engine", "Sampling"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
+        .testTarget(name: "OutputParsersTests", dependencies: ["OutputParsers"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,83 @@
+import Foundation
+
+/// Finds a model's chat template the way HF tokenizers do.
+///
+/// Order: an explicit override file; `chat_template.jinja`; `chat_template.json`
+/// (`{"chat_template": …}`); the `chat_template` key of `tokenizer_config.json`, which is either a
+/// string or a list of `{"name", "template"}` entries (the one named `name`, default "default").
+/// Special tokens from `tokenizer_config.json` become default template variables, as HF passes
+/// its `special_tokens_map`.
+public enum ChatTemplateLoader {
+    public static let specialTokenKeys = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
+                                          "mask_token", "additional_special_tokens"]
+
+    public static func load(modelDirectory: URL, overrideFile: URL? = nil, name: String? = nil) throws -> ChatTemplate {
+        let source = try loadSource(modelDirectory: modelDirectory, overrideFile: overrideFile, name: name)
+        let tokens = (try? specialTokens(modelDirectory: modelDirectory)) ?? [:]
+        return try ChatTemplate(source: source, defaultVariables: tokens)
+    }
+
+    public static func loadSource(modelDirectory: URL, overrideFile: URL? = nil, name: String? = nil) throws -> String {
+        if let overrideFile { return try readText(overrideFile) }
+        let fm = FileManager.default
+        let jinja = modelDirectory.appendingPathComponent("chat_template.jinja")
+        if fm.fileExists(atPath: jinja.path) { return try readText(jinja) }
+        let json = modelDirectory.appendingPathComponent("chat_template.json")
+        if fm.fileExists(atPath: json.path), let t = try templateField(try readJSON(json), name: name) { return t }
+        let config = modelDirectory.appendingPathComponent("tokenizer_config.json")
+        if fm.fileExists(atPath: config.path), let t = try templateField(try readJSON(config), name: name) { return t }
+        throw ChatTemplateLoaderError("no chat template in \(modelDirectory.path) (looked for chat_template.jinja, " +
+                                      "chat_template.json and tokenizer_config.json \"chat_template\")")
+    }
+
+    /// `bos_token`, `eos_token`, … from `tokenizer_config.json` (string or `{"content": …}` form).
+    public static func specialTokens(modelDirectory: URL) throws -> [String: JSONValue] {
+        let config = modelDirectory.appendingPathComponent("tokenizer_config.json")
+        guard FileManager.default.fileExists(atPath: config.path), case .object(let o) = try readJSON(config) else { return [:] }
+        var out: [String: JSONValue] = [:]
+        func content(_ v: JSONValue) -> JSONValue? {
+            switch v {
+            case .string: return v
+            case .object(let t): return t["content"]
+            default: return nil
+            }
+        }
+        for key in specialTokenKeys {
+            guard let v = o[key] else { continue }
+            if case .array(let items) = v { out[key] = .array(items.compactMap(content)) } else if let c = content(v) { out[key] = c }
+        }
+        return out
+    }
+
+    private static func templateField(_ json: JSONValue, name: String?) throws -> String? {
+        switch json["chat_template"] {
+        case .string(let s)?: return s
+        case .array(let list)?:
+            let wanted = name ?? "default"
+            for entry in list where entry["name"]?.stringValue == wanted {
+                if let t = entry["template"]?.stringValue { return t }
+            }
+            let names = list.compactMap { $0["name"]?.stringValue }
+            throw ChatTemplateLoaderError("no chat template named '\(wanted)' (available: \(names.joined(separator: ", ")))")
+        default: return nil
+        }
+    }
+
+    private static func readText(_ url: URL) throws -> String {
+        let data = try Data(contentsOf: url)
+        guard let s = String(data: data, encoding: .utf8) else { throw ChatTemplateLoaderError("\(url.path) is not UTF-8") }
+        return s
+    }
+
+    private static func readJSON(_ url: URL) throws -> JSONValue {
+        do { return try JSONValue.parse(data: try Data(contentsOf: url)) } catch let e as JSONParseError {
+            throw ChatTemplateLoaderError("\(url.path): \(e)")
+        }
+    }
+}
+
+public struct ChatTemplateLoaderError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

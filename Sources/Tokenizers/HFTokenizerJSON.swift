@@ -1,0 +1,237 @@
+import Foundation
+
+/// Loads a Hugging Face `tokenizer.json` whose model is byte-level BPE.
+///
+/// Supported: model `BPE` (vocab + merges as "a b" strings or [a, b] pairs, `ignore_merges`,
+/// `unk_token`/`fuse_unk`); normalizer none, `NFC`/`NFD`/`NFKC`/`NFKD`, `Sequence`; pre-tokenizers
+/// `Split` (Regex or String pattern, every behaviour, `invert`), `Digits`, `ByteLevel`,
+/// `Sequence`, where `ByteLevel` must come last (it is what makes the model byte-level);
+/// decoder `ByteLevel` (alone or in a `Sequence`); `added_tokens` with `special`, `lstrip`,
+/// `rstrip`, `normalized`. The post-processor is not applied: `encode` equals HF
+/// `encode(text, add_special_tokens=False)`. Anything else throws `TokenizerError.unsupported`
+/// naming the component, rather than tokenizing differently.
+enum HFTokenizerJSON {
+    static func load(_ url: URL, config: URL?) throws -> TokenizerParts {
+        let file = url.path
+        let json: JSON
+        do {
+            json = try JSON.parse(try Data(contentsOf: url))
+        } catch let e as JSON.ParseError {
+            throw TokenizerError.malformed(file: file, reason: "JSON: \(e.message) at byte \(e.offset)")
+        } catch {
+            throw TokenizerError.unreadable(file: file, reason: error.localizedDescription)
+        }
+        guard json.object != nil else { throw TokenizerError.malformed(file: file, reason: "not a JSON object") }
+        for key in ["truncation", "padding"] {
+            if let v = json[key], !v.isNull { throw TokenizerError.unsupported(component: key, file: file) }
+        }
+        guard let model = json["model"], model.object != nil else {
+            throw TokenizerError.malformed(file: file, reason: "missing model")
+        }
+        let (bpe, raw) = try loadBPE(model, file: file)
+        var parts = TokenizerParts(
+            bpe: bpe, rawVocabStrings: raw,
+            normalizer: try normalizer(json["normalizer"], file: file),
+            preTokenizer: try preTokenizer(json["pre_tokenizer"], file: file),
+            addedTokensUseByteLevelDecoder: true)
+        try checkDecoder(json["decoder"], file: file)
+        parts.addedTokens = try addedTokens(json["added_tokens"], file: file)
+        if let config {
+            parts.eosToken = try TokenizerConfig.load(config).eosToken
+        }
+        return parts
+    }
+
+    // MARK: - Model
+
+    private static func loadBPE(_ model: JSON, file: String) throws -> (BPEModel, [Int: String]) {
+        let type = model["type"]?.string ?? "BPE"  // very old files have no type
+        guard type == "BPE" else { throw TokenizerError.unsupported(component: "model.\(type)", file: file) }
+        if let d = model["dropout"], !d.isNull, case .number(let p) = d, p > 0 {
+            throw TokenizerError.unsupported(component: "model.dropout", file: file)
+        }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let v = model[key]?.string, !v.isEmpty {
+                throw TokenizerError.unsupported(component: "model.\(key)", file: file)
+            }
+        }
+        if model["byte_fallback"]?.bool == true {
+            throw TokenizerError.unsupported(component: "model.byte_fallback", file: file)
+        }
+        guard let vocabJSON = model["vocab"]?.object else {
+            throw TokenizerError.malformed(file: file, reason: "model.vocab is not an object")
+        }
+        var vocab = ByteTokenTable(capacity: vocabJSON.count)
+        var raw: [Int: String] = [:]
+        var rawIds: [String: Int32] = [:]
+        for (token, value) in vocabJSON {
+            guard let id = value.int, id >= 0, id < maxTokenId else {
+                throw TokenizerError.malformed(file: file, reason: "model.vocab[\(token)] is not an id")
+            }
+            if vocab.bytes(of: id) != nil {
+                throw TokenizerError.malformed(file: file, reason: "model.vocab: id \(id) used twice")
+            }
+            if let bytes = ByteLevel.bytes(fromVocabString: token) {
+                vocab.add(id: id, bytes: bytes)
+            } else {
+                // Not a byte-level spelling: BPE can never produce it; it decodes as its UTF-8.
+                vocab.add(id: id, bytes: Array(token.utf8), indexed: false)
+                raw[id] = token
+                rawIds[token] = Int32(id)
+            }
+        }
+        func idOf(_ token: Substring) -> Int32 {
+            if let bytes = ByteLevel.bytes(fromVocabString: String(token)) {
+                let id = vocab.id(for: bytes)
+                if id >= 0 { return id }
+            }
+            return rawIds[String(token)] ?? -1
+        }
+        guard let mergesJSON = model["merges"]?.array else {
+            throw TokenizerError.malformed(file: file, reason: "model.merges is not an array")
+        }
+        var merges = PairTable(capacity: mergesJSON.count)
+        for (rank, m) in mergesJSON.enumerated() {
+            let a: Substring, b: Substring
+            if let s = m.string {
+                let halves = s.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                guard halves.count == 2 else {
+                    throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)]: \(s)")
+                }
+                a = halves[0]; b = halves[1]
+            } else if let pair = m.array, pair.count == 2, let x = pair[0].string, let y = pair[1].string {
+                a = Substring(x); b = Substring(y)
+            } else {
+                throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)]")
+            }
+            let left = idOf(a), right = idOf(b), merged = idOf(Substring(String(a) + String(b)))
+            guard left >= 0, right >= 0, merged >= 0 else {
+                throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)] uses a token missing from the vocab: \(a) \(b)")
+            }
+            merges.add(left: left, right: right, rank: UInt32(rank), merged: merged)
+        }
+        var unkId: Int32 = -1
+        if let unk = model["unk_token"]?.string {
+            unkId = idOf(Substring(unk))
+            if unkId < 0 { throw TokenizerError.malformed(file: file, reason: "model.unk_token \(unk) not in vocab") }
+        }
+        let bpe = BPEModel(vocab: vocab, merges: merges, wholePieceFirst: model["ignore_merges"]?.bool ?? false,
+                           unkId: unkId, fuseUnk: model["fuse_unk"]?.bool ?? false)
+        return (bpe, raw)
+    }
+
+    // MARK: - Pipeline components
+
+    private static func normalizer(_ json: JSON?, file: String) throws -> Normalizer? {
+        guard let json, !json.isNull else { return nil }
+        let type = json["type"]?.string ?? "?"
+        switch type {
+        case "NFC": return .nfc
+        case "NFD": return .nfd
+        case "NFKC": return .nfkc
+        case "NFKD": return .nfkd
+        case "Sequence":
+            guard let list = json["normalizers"]?.array else {
+                throw TokenizerError.malformed(file: file, reason: "normalizer.Sequence without normalizers")
+            }
+            let inner = try list.map { try normalizer($0, file: file) }.compactMap { $0 }
+            return inner.isEmpty ? nil : .sequence(inner)
+        default:
+            throw TokenizerError.unsupported(component: "normalizer.\(type)", file: file)
+        }
+    }
+
+    private static func preTokenizer(_ json: JSON?, file: String) throws -> PreTokenizer {
+        var stages: [PreTokenizerStage] = []
+        try collectStages(json, into: &stages, file: file)
+        // Byte-level BPE needs the byte mapping, and it must see the final pieces.
+        guard case .byteLevel = stages.last else {
+            throw TokenizerError.unsupported(
+                component: stages.contains(where: { if case .byteLevel = $0 { return true }; return false })
+                    ? "pre_tokenizer.ByteLevel before other pre-tokenizers"
+                    : "model.BPE without a ByteLevel pre_tokenizer (character-level BPE)",
+                file: file)
+        }
+        return PreTokenizer(stages: stages)
+    }
+
+    private static func collectStages(_ json: JSON?, into stages: inout [PreTokenizerStage], file: String) throws {
+        guard let json, !json.isNull else { return }
+        let type = json["type"]?.string ?? "?"
+        switch type {
+        case "Sequence":
+            guard let list = json["pretokenizers"]?.array else {
+                throw TokenizerError.malformed(file: file, reason: "pre_tokenizer.Sequence without pretokenizers")
+            }
+            for p in list { try collectStages(p, into: &stages, file: file) }
+        case "ByteLevel":
+            stages.append(.byteLevel(addPrefixSpace: json["add_prefix_space"]?.bool ?? true,
+                                     useRegex: json["use_regex"]?.bool ?? true))
+        case "Digits":
+            let individual = json["individual_digits"]?.bool ?? false
+            stages.append(.split(.numeric, individual ? .isolated : .contiguous, invert: false))
+        case "Split":
+            guard let behaviorName = json["behavior"]?.string else {
+                throw TokenizerError.malformed(file: file, reason: "pre_tokenizer.Split without behavior")
+            }
+            guard let behavior = SplitBehavior(rawValue: behaviorName) else {
+                throw TokenizerError.unsupported(component: "pre_tokenizer.Split.behavior.\(behaviorName)", file: file)
+            }
+            let invert = json["invert"]?.bool ?? false
+            if let literal = json["pattern"]?["String"]?.string {
+                stages.append(.split(.literal(Array(literal.utf8)), behavior, invert: invert))
+            } else if let pattern = json["pattern"]?["Regex"]?.string {
+                if let scanner = PatternScanner.forPattern(pattern) {
+                    stages.append(.split(.scanner(scanner), behavior, invert: invert))
+                } else {
+                    // Other patterns: ICU via NSRegularExpression. Its \p{..} tables follow ICU's
+                    // Unicode version, so rare new code points may split differently.
+                    guard let regex = try? NSRegularExpression(pattern: pattern) else {
+                        throw TokenizerError.unsupported(component: "pre_tokenizer.Split regex \(pattern)", file: file)
+                    }
+                    stages.append(.split(.regex(regex), behavior, invert: invert))
+                }
+            } else {
+                throw TokenizerError.malformed(file: file, reason: "pre_tokenizer.Split without pattern")
+            }
+        default:
+            throw TokenizerError.unsupported(component: "pre_tokenizer.\(type)", file: file)
+        }
+    }
+
+    private static func checkDecoder(_ json: JSON?, file: String) throws {
+        guard let json, !json.isNull else {
+            throw TokenizerError.unsupported(component: "decoder: null (byte-level BPE needs ByteLevel)", file: file)
+        }
+        let type = json["type"]?.string ?? "?"
+        switch type {
+        case "ByteLevel": return
+        case "Sequence":
+            guard let list = json["decoders"]?.array, !list.isEmpty else {
+                throw TokenizerError.malformed(file: file, reason: "decoder.Sequence without decoders")
+            }
+            for d in list { try checkDecoder(d, file: file) }
+        default:
+            throw TokenizerError.unsupported(component: "decoder.\(type)", file: file)
+        }
+    }
+
+    private static func addedTokens(_ json: JSON?, file: String) throws -> [AddedToken] {
+        guard let json, !json.isNull else { return [] }
+        guard let list = json.array else {
+            throw TokenizerError.malformed(file: file, reason: "added_tokens is not an array")
+        }
+        return try list.enumerated().map { index, t in
+            guard let id = t["id"]?.int, id >= 0, id < maxTokenId, let content = t["content"]?.string,
+                  !content.isEmpty else {
+                throw TokenizerError.malformed(file: file, reason: "added_tokens[\(index)]")
+            }
+            if t["single_word"]?.bool == true {
+                throw TokenizerError.unsupported(component: "added_tokens[\(index)].single_word", file: file)
+            }
+            return AddedToken(id: id, content: content, special: t["special"]?.bool ?? false,
+                              lstrip: t["lstrip"]?.bool ?? false, rstrip: t["rstrip"]?.bool ?? false,
+                              normalized: t["normalized"]?.bool ?? false)
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+
+/// Flat, allocation-free lookup tables for the BPE hot path. Swift's `Dictionary<[UInt8], Int>`
+/// would hash through generic code and allocate a key per lookup; these tables hash raw bytes in
+/// place and keep everything in a few contiguous arrays.
+
+/// A fast 64-bit hash over bytes (8 bytes per step, multiply-xorshift mixing). Not
+/// cryptographic: collisions are resolved by comparing the bytes.
+@inline(__always)
+func hashBytes(_ p: UnsafeRawPointer, _ count: Int) -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(count &+ 1)
+    var i = 0
+    while i &+ 8 <= count {
+        let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 31
+        i &+= 8
+    }
+    if i < count {
+        var w: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < count {
+            w |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
+            shift &+= 8
+            i &+= 1
+        }
+        h = (h ^ w) &* 0x94D0_49BB_1331_11EB
+    }
+    h ^= h >> 29
+    h = h &* 0xBF58_476D_1CE4_E5B9
+    return h ^ (h >> 32)
+}
+
+/// id ↔ bytes for a vocabulary. Every id with bytes can be decoded; only ids marked `indexed`
+/// can be found from bytes (HF vocabulary strings that are not pure byte-level spellings decode
+/// but can never be produced by byte-level BPE).
+struct ByteTokenTable: Sendable {
+    private var blob: [UInt8] = []
+    private var starts: [Int32] = []   // per id; -1 = no such id
+    private var lengths: [Int32] = []
+    /// Open addressing: high 32 bits = hash tag, low 32 bits = id + 1 (0 = empty slot).
+    private var slots: [UInt64] = []
+    private var mask = 0
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    /// Upper bound of ids (max id + 1).
+    var idLimit: Int { starts.count }
+
+    /// Adds `bytes` under `id`. Returns false when the bytes are already indexed (first wins).
+    @discardableResult
+    mutating func add(id: Int, bytes: [UInt8], indexed: Bool = true) -> Bool {
+        if id >= starts.count {
+            starts.append(contentsOf: repeatElement(-1, count: id + 1 - starts.count))
+            lengths.append(contentsOf: repeatElement(0, count: id + 1 - lengths.count))
+        }
+        starts[id] = Int32(blob.count)
+        lengths[id] = Int32(bytes.count)
+        blob.append(contentsOf: bytes)
+        count += 1
+        guard indexed else { return true }
+        if self.id(for: bytes) >= 0 { return false }
+        if count * 2 > slots.count { grow() }
+        insert(id: id, bytes: bytes)
+        return true
+    }
+
+    private mutating func insert(id: Int, bytes: [UInt8]) {
+        let h = bytes.withUnsafeBytes { hashBytes($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, $0.count) }
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(id + 1)
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [UInt64](repeating: 0, count: old.count * 2)
+        mask = slots.count - 1
+        for s in old where s != 0 {
+            let id = Int(s & 0xFFFF_FFFF) - 1
+            insert(id: id, bytes: Array(bytes(of: id)!))
+        }
+    }
+
+    /// The id whose bytes are exactly `bytes`, or -1.
+    func id(for bytes: [UInt8]) -> Int32 {
+        bytes.withUnsafeBufferPointer { id(for: $0) }
+    }
+
+    @inline(__always)
+    func id(for key: UnsafeBufferPointer<UInt8>) -> Int32 {
+        guard let base = key.baseAddress else { return -1 }
+        let n = key.count
+        let h = hashBytes(base, n)
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        return slots.withUnsafeBufferPointer { sl in
+            blob.withUnsafeBufferPointer { bl in
+                starts.withUnsafeBufferPointer { st in
+                    lengths.withUnsafeBufferPointer { ln in
+                        var slot = Int(truncatingIfNeeded: h) & mask
+                        while true {
+                            let s = sl[slot]
+                            if s == 0 { return -1 }
+                            if s & 0xFFFF_FFFF_0000_0000 == tag {
+                                let id = Int(s & 0xFFFF_FFFF) - 1
+                                if Int(ln[id]) == n,
+                                   memcmp(bl.baseAddress! + Int(st[id]), base, n) == 0 {
+                                    return Int32(id)
+                                }
+                            }
+                            slot = (slot + 1) & mask
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bytes of `id`, or nil for an unknown id.
+    func bytes(of id: Int) -> ArraySlice<UInt8>? {
+        guard id >= 0, id < starts.count, starts[id] >= 0 else { return nil }
+        let s = Int(starts[id])
+        return blob[s..<(s + Int(lengths[id]))]
+    }
+
+    /// Appends the bytes of `id` to `out`; false for an unknown id.
+    @inline(__always)
+    func appendBytes(of id: Int, to out: inout [UInt8]) -> Bool {
+        guard id >= 0, id < starts.count else { return false }
+        let s = Int(starts[id])
+        guard s >= 0 else { return false }
+        let n = Int(lengths[id])
+        if n == 0 { return true }
+        // Through a pointer: appending an ArraySlice costs a retain/release pair per token.
+        blob.withUnsafeBufferPointer { b in
+            out.append(contentsOf: UnsafeBufferPointer(start: b.baseAddress! + s, count: n))
+        }
+        return true
+    }
+}
+
+/// (left id, right id) → (merge rank, merged id), open addressing over UInt64 keys.
+struct PairTable: Sendable {
+    private var keys: [UInt64]
+    private var values: [UInt64]
+    private var mask: Int
+    private(set) var count = 0
+    private static let empty = UInt64.max
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        keys = [UInt64](repeating: PairTable.empty, count: size)
+        values = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    @inline(__always)
+    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    /// Adds a merge; an existing pair keeps its lower rank (HF: later duplicates never win).
+    mutating func add(left: Int32, right: Int32, rank: UInt32, merged: Int32) {
+        if (count + 1) * 2 > keys.count { grow() }
+        let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+        let value = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
+        var s = PairTable.slot(key, mask)
+        while keys[s] != PairTable.empty {
+            if keys[s] == key {
+                if value < values[s] { values[s] = value }
+                return
+            }
+            s = (s + 1) & mask
+        }
+        keys[s] = key
+        values[s] = value
+        count += 1
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = [UInt64](repeating: PairTable.empty, count: oldKeys.count * 2)
+        values = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        mask = keys.count - 1
+        for i in 0..<oldKeys.count where oldKeys[i] != PairTable.empty {
+            var s = PairTable.slot(oldKeys[i], mask)
+            while keys[s] != PairTable.empty { s = (s + 1) & mask }
+            keys[s] = oldKeys[i]
+            values[s] = oldValues[i]
+        }
+    }
+
+    /// `rank << 32 | merged id`, or `UInt64.max` when the pair does not merge.
+    @inline(__always)
+    func lookup(_ left: Int32, _ right: Int32) -> UInt64 {
+        let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+        return keys.withUnsafeBufferPointer { k in
+            var s = PairTable.slot(key, mask)
+            while true {
+                let kk = k[s]
+                if kk == key { return values[s] }
+                if kk == PairTable.empty { return UInt64.max }
+                s = (s + 1) & mask
+            }
+        }
+    }
+}
