@@ -83,7 +83,10 @@ static int use_avx512(void) {
 #if defined(__x86_64__)
     if (isa_avx512 < 0) {
         __builtin_cpu_init();
-        isa_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        // GLM_KERNELS=portable selects the portable path, e.g. to measure what SIMD buys.
+        const char *choice = getenv("GLM_KERNELS");
+        isa_avx512 = !(choice && strcmp(choice, "portable") == 0) &&
+                     __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                      __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
     }
@@ -190,7 +193,11 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
     __m512 acc0[GEMV_MAX_TOKENS], acc1[GEMV_MAX_TOKENS];
     for (int t = 0; t < nt; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
     int64_t c = 0;
+    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : 2;
     for (; c + 16 <= cols; c += 16) {
+        // Weight rows stream from memory once; prefetch ahead so more lines are in flight.
+        _mm_prefetch((const char *)r0p + (c + 256) * esize, _MM_HINT_T0);
+        _mm_prefetch((const char *)r1p + (c + 256) * esize, _MM_HINT_T0);
         __m512 w0 = load16_full(r0p, c, dtype), w1 = load16_full(r1p, c, dtype);
         for (int t = 0; t < nt; t++) {
             __m512 xv = _mm512_loadu_ps(x + t * ldx + c);

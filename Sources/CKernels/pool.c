@@ -1,6 +1,8 @@
 // Persistent worker threads. Workers spin briefly after each job (decode issues hundreds of
 // small jobs per token, and waking a sleeping thread costs tens of microseconds), then sleep
-// on a condition variable so an idle engine uses no CPU.
+// on a condition variable so an idle engine uses no CPU. Every spin loop yields often: when
+// the machine is oversubscribed two of our threads can share a core, and a thread that spins
+// through its time slice would stall the one it is waiting for by milliseconds.
 #include "CKernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,7 +15,7 @@
 #define GLM_PAUSE() ((void)0)
 #endif
 
-enum { SPIN_ROUNDS = 200000 };
+enum { SPIN_ROUNDS = 20000, YIELD_EVERY = 64 };
 
 struct glm_pool {
     int32_t threads;
@@ -47,7 +49,8 @@ static void *worker_main(void *raw) {
     for (;;) {
         uint64_t gen = atomic_load_explicit(&pool->generation, memory_order_acquire);
         for (int spin = 0; gen == seen && spin < SPIN_ROUNDS; spin++) {
-            GLM_PAUSE();
+            if (spin % YIELD_EVERY == YIELD_EVERY - 1) sched_yield();
+            else GLM_PAUSE();
             gen = atomic_load_explicit(&pool->generation, memory_order_acquire);
         }
         if (gen == seen) {
@@ -117,7 +120,7 @@ void glm_pool_run(glm_pool *pool, int64_t tasks, glm_task_fn fn, void *context) 
     int32_t others = pool->threads - 1;
     int64_t spins = 0;
     while (atomic_load_explicit(&pool->finished, memory_order_acquire) < others) {
-        GLM_PAUSE();
-        if (++spins > SPIN_ROUNDS) sched_yield();
+        if (++spins % YIELD_EVERY == 0) sched_yield();
+        else GLM_PAUSE();
     }
 }

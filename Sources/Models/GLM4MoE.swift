@@ -132,6 +132,8 @@ public final class GLM4MoEModel: @unchecked Sendable {
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> [[Float]] {
         let c = config, T = batch.tokens.count, H = c.hiddenSize
         guard T > 0 else { return [] }
+        precondition(Set(batch.sequences.map(ObjectIdentifier.init)).count == batch.sequences.count,
+                     "a sequence may appear only once in a batch")
         for token in batch.tokens where token < 0 || token >= c.vocabSize {
             throw ModelError.tokenOutOfRange(token: token, vocabularySize: c.vocabSize)
         }

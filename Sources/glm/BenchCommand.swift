@@ -56,7 +56,12 @@ struct BenchCommand: ParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print("model: \(model.modelPath)")
-        print("backend: \(glm.backend.name) threads: \(glm.backend.threads)")
+        #if DEBUG
+        let build = "debug"
+        #else
+        let build = "release"
+        #endif
+        print("backend: \(glm.backend.name) threads: \(glm.backend.threads) build: \(build)")
         print("prompt_len: \(promptLength) gen_len: \(generateLength)")
         print(String(format: "prefill_tokens_per_s: %.2f", Double(promptLength) / seconds(prefill)))
         if generateLength > 0 {
