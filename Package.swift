@@ -8,7 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "glm", targets: ["glm"]),
-        .library(name: "GLM", targets: ["Weights", "Kernels", "Models", "Sampling", "Engine", "Templates", "OutputParsers"]),
+        .library(name: "GLM", targets: ["Weights", "Kernels", "Models", "Sampling", "Engine", "Tokenizers", "Templates", "OutputParsers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,7 +27,7 @@ let package = Package(
         // Generation loops over a model: prompt in, tokens out.
         .target(name: "Engine", dependencies: ["Models", "Sampling"]),
         // Byte-level BPE tokenizers (tiktoken ranks, tokenizer.json) and streaming detokenizer.
-        //.target(name: "Tokenizers"),
+        .target(name: "Tokenizers"),
         // A Jinja interpreter and chat-template rendering.
         .target(name: "Templates"),
         // GLM-4.5 tool-call and reasoning output parsers.
@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "glm",
             dependencies: [
-                "Engine", "Models", "Sampling", "Templates", "OutputParsers",
+                "Engine", "Models", "Sampling", "Tokenizers", "Templates", "OutputParsers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModelTests", dependencies: ["Models", "Engine", "Sampling"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "OutputParsersTests", dependencies: ["OutputParsers"]),
     ],

@@ -17,6 +17,10 @@ struct BPEModel: Sendable {
     let merges: PairTable
     /// Token id of each single byte; -1 when the vocabulary lacks it.
     let byteIds: [Int32]
+    /// `merges.lookup` for every pair of single-byte tokens (b1 << 8 | b2), or empty when some
+    /// byte has no token. Every piece starts as byte tokens, so its first n-1 lookups hit this
+    /// 512 KB table instead of missing cache in the large pair table.
+    let bytePairs: [UInt64]
     /// Emit a piece that is itself a token without merging (tiktoken always; HF `ignore_merges`).
     let wholePieceFirst: Bool
     /// HF `unk_token` for bytes without a token (-1: such bytes are dropped, as HF does).
@@ -37,6 +41,14 @@ struct BPEModel: Sendable {
         var ids = [Int32](repeating: -1, count: 256)
         for b in 0..<256 { ids[b] = vocab.id(for: [UInt8(b)]) }
         self.byteIds = ids
+        var pairs: [UInt64] = []
+        if !ids.contains(-1) {
+            pairs = [UInt64](repeating: UInt64.max, count: 65536)
+            for a in 0..<256 {
+                for b in 0..<256 { pairs[a << 8 | b] = merges.lookup(ids[a], ids[b]) }
+            }
+        }
+        self.bytePairs = pairs
     }
 
     /// Appends the ids of one piece to `out`.
@@ -87,7 +99,11 @@ struct BPEModel: Sendable {
                 let sym = symBuf.baseAddress!, rank = rankBuf.baseAddress!
                 var m = initialSymbols(piece, sym)
                 if m == 0 { return }
-                for i in 0..<(m - 1) { rank[i] = merges.lookup(sym[i], sym[i + 1]) }
+                if bytePairs.isEmpty {
+                    for i in 0..<(m - 1) { rank[i] = merges.lookup(sym[i], sym[i + 1]) }
+                } else {
+                    for i in 0..<(m - 1) { rank[i] = bytePairs[Int(piece[i]) << 8 | Int(piece[i + 1])] }
+                }
                 while m > 1 {
                     var best = UInt64.max
                     var at = -1
@@ -110,41 +126,48 @@ struct BPEModel: Sendable {
 
     private func mergeHeap(_ piece: UnsafeBufferPointer<UInt8>, into out: inout [Int]) {
         let n = piece.count
-        // One scratch block: symbols, prev, next (n each) and the heap (at most 3n keys).
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * n) { scratch in
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * n) { heapBuf in
-                let sym = scratch.baseAddress!, prev = sym + n, next = sym + 2 * n
+        // One scratch block: symbols, prev, next, merged id of the pair starting at each symbol
+        // (n each); pair ranks (n) and the heap (at most 3n keys).
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 4 * n) { scratch in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4 * n) { wide in
+                let sym = scratch.baseAddress!, prev = sym + n, next = sym + 2 * n, merged = sym + 3 * n
+                let pairRank = wide.baseAddress!   // rank of the pair starting at i, or UInt64.max
                 let m = initialSymbols(piece, sym)
                 if m == 0 { return }
-                for i in 0..<m { prev[i] = Int32(i - 1); next[i] = i + 1 < m ? Int32(i + 1) : -1 }
                 // Heap key: rank << 32 | position of the left symbol. Positions keep their left
-                // to right order, so the smallest key is the leftmost lowest-rank pair.
-                var heap = MinHeap(storage: heapBuf.baseAddress!)
-                for i in 0..<(m - 1) {
-                    let v = merges.lookup(sym[i], sym[i + 1])
-                    if v != UInt64.max { heap.push((v >> 32) << 32 | UInt64(i)) }
+                // to right order, so the smallest key is the leftmost lowest-rank pair. A key is
+                // stale when the pair at its position has changed since (its rank differs).
+                var heap = MinHeap(storage: pairRank + n)
+                @inline(__always) func setPair(_ i: Int, _ j: Int, _ known: UInt64? = nil) {
+                    let v = known ?? merges.lookup(sym[i], sym[j])
+                    if v == UInt64.max { pairRank[i] = UInt64.max; return }
+                    pairRank[i] = v >> 32
+                    merged[i] = Int32(truncatingIfNeeded: v & 0xFFFF_FFFF)
+                    heap.push((v >> 32) << 32 | UInt64(i))
+                }
+                for i in 0..<m {
+                    prev[i] = Int32(i - 1)
+                    next[i] = i + 1 < m ? Int32(i + 1) : -1
+                    pairRank[i] = UInt64.max
+                }
+                if bytePairs.isEmpty {
+                    for i in 0..<(m - 1) { setPair(i, i + 1) }
+                } else {
+                    for i in 0..<(m - 1) { setPair(i, i + 1, bytePairs[Int(piece[i]) << 8 | Int(piece[i + 1])]) }
                 }
                 while let key = heap.pop() {
                     let pos = Int(key & 0xFFFF_FFFF)
-                    let rank = key >> 32
+                    guard pairRank[pos] == key >> 32 else { continue }  // stale
                     let nx = Int(next[pos])
-                    guard sym[pos] >= 0, nx >= 0 else { continue }
-                    let v = merges.lookup(sym[pos], sym[nx])
-                    guard v != UInt64.max, v >> 32 == rank else { continue }  // stale entry
-                    sym[pos] = Int32(truncatingIfNeeded: v & 0xFFFF_FFFF)
-                    sym[nx] = -1
+                    sym[pos] = merged[pos]
                     let after = Int(next[nx])
                     next[pos] = Int32(after)
                     if after >= 0 { prev[after] = Int32(pos) }
+                    pairRank[nx] = UInt64.max
+                    pairRank[pos] = UInt64.max
                     let pv = Int(prev[pos])
-                    if pv >= 0 {
-                        let w = merges.lookup(sym[pv], sym[pos])
-                        if w != UInt64.max { heap.push((w >> 32) << 32 | UInt64(pv)) }
-                    }
-                    if after >= 0 {
-                        let w = merges.lookup(sym[pos], sym[after])
-                        if w != UInt64.max { heap.push((w >> 32) << 32 | UInt64(pos)) }
-                    }
+                    if pv >= 0 { setPair(pv, pos) }
+                    if after >= 0 { setPair(pos, after) }
                 }
                 var i = 0
                 while i >= 0 {

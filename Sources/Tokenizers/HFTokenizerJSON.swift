@@ -37,7 +37,7 @@ enum HFTokenizerJSON {
         try checkDecoder(json["decoder"], file: file)
         parts.addedTokens = try addedTokens(json["added_tokens"], file: file)
         if let config {
-            parts.eosToken = try TokenizerConfig.load(config).eosToken
+            parts.eosToken = try TokenizerConfig.load(config, addedTokens: false).eosToken
         }
         return parts
     }
@@ -63,7 +63,7 @@ enum HFTokenizerJSON {
         }
         var vocab = ByteTokenTable(capacity: vocabJSON.count)
         var raw: [Int: String] = [:]
-        var rawIds: [String: Int32] = [:]
+        var rawIds: [[UInt8]: Int32] = [:]  // bytes: String equality is canonical equivalence
         for (token, value) in vocabJSON {
             guard let id = value.int, id >= 0, id < maxTokenId else {
                 throw TokenizerError.malformed(file: file, reason: "model.vocab[\(token)] is not an id")
@@ -77,7 +77,7 @@ enum HFTokenizerJSON {
                 // Not a byte-level spelling: BPE can never produce it; it decodes as its UTF-8.
                 vocab.add(id: id, bytes: Array(token.utf8), indexed: false)
                 raw[id] = token
-                rawIds[token] = Int32(id)
+                rawIds[Array(token.utf8)] = Int32(id)
             }
         }
         func idOf(_ token: Substring) -> Int32 {
@@ -85,7 +85,7 @@ enum HFTokenizerJSON {
                 let id = vocab.id(for: bytes)
                 if id >= 0 { return id }
             }
-            return rawIds[String(token)] ?? -1
+            return rawIds[Array(token.utf8)] ?? -1
         }
         guard let mergesJSON = model["merges"]?.array else {
             throw TokenizerError.malformed(file: file, reason: "model.merges is not an array")
@@ -104,7 +104,16 @@ enum HFTokenizerJSON {
             } else {
                 throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)]")
             }
-            let left = idOf(a), right = idOf(b), merged = idOf(Substring(String(a) + String(b)))
+            var left: Int32 = -1, right: Int32 = -1, merged: Int32 = -1
+            if let x = ByteLevel.bytes(fromVocabString: String(a)), let y = ByteLevel.bytes(fromVocabString: String(b)) {
+                // The common case: both halves are byte-level spellings; so is their concatenation.
+                left = vocab.id(for: x)
+                right = vocab.id(for: y)
+                merged = vocab.id(for: x + y)
+            }
+            if left < 0 || right < 0 || merged < 0 {
+                left = idOf(a); right = idOf(b); merged = idOf(Substring(String(a) + String(b)))
+            }
             guard left >= 0, right >= 0, merged >= 0 else {
                 throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)] uses a token missing from the vocab: \(a) \(b)")
             }

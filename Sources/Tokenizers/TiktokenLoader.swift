@@ -138,7 +138,8 @@ struct TokenizerConfig {
     var addedTokens: [AddedToken] = []
     var eosToken: String?
 
-    static func load(_ url: URL) throws -> TokenizerConfig {
+    /// `addedTokens: false` reads only what a tokenizer.json does not already say (eos).
+    static func load(_ url: URL, addedTokens readAdded: Bool = true) throws -> TokenizerConfig {
         let file = url.path
         let json: JSON
         do {
@@ -154,7 +155,7 @@ struct TokenizerConfig {
         if let eos = json["eos_token"] {
             cfg.eosToken = eos.string ?? eos["content"]?.string
         }
-        if let decoder = json["added_tokens_decoder"] {
+        if readAdded, let decoder = json["added_tokens_decoder"] {
             guard let members = decoder.object else {
                 throw TokenizerError.malformed(file: file, reason: "added_tokens_decoder is not an object")
             }

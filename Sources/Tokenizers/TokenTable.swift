@@ -36,8 +36,9 @@ func hashBytes(_ p: UnsafeRawPointer, _ count: Int) -> UInt64 {
 /// but can never be produced by byte-level BPE).
 struct ByteTokenTable: Sendable {
     private var blob: [UInt8] = []
-    private var starts: [Int32] = []   // per id; -1 = no such id
-    private var lengths: [Int32] = []
+    /// Per id: start << 32 | length in `blob`; `UInt64.max` = no such id. One array, so a
+    /// lookup costs one cache miss for the span.
+    private var spans: [UInt64] = []
     /// Open addressing: high 32 bits = hash tag, low 32 bits = id + 1 (0 = empty slot).
     private var slots: [UInt64] = []
     private var mask = 0
@@ -51,17 +52,15 @@ struct ByteTokenTable: Sendable {
     }
 
     /// Upper bound of ids (max id + 1).
-    var idLimit: Int { starts.count }
+    var idLimit: Int { spans.count }
 
     /// Adds `bytes` under `id`. Returns false when the bytes are already indexed (first wins).
     @discardableResult
     mutating func add(id: Int, bytes: [UInt8], indexed: Bool = true) -> Bool {
-        if id >= starts.count {
-            starts.append(contentsOf: repeatElement(-1, count: id + 1 - starts.count))
-            lengths.append(contentsOf: repeatElement(0, count: id + 1 - lengths.count))
+        if id >= spans.count {
+            spans.append(contentsOf: repeatElement(UInt64.max, count: id + 1 - spans.count))
         }
-        starts[id] = Int32(blob.count)
-        lengths[id] = Int32(bytes.count)
+        spans[id] = UInt64(blob.count) << 32 | UInt64(bytes.count)
         blob.append(contentsOf: bytes)
         count += 1
         guard indexed else { return true }
@@ -101,21 +100,20 @@ struct ByteTokenTable: Sendable {
         let tag = h & 0xFFFF_FFFF_0000_0000
         return slots.withUnsafeBufferPointer { sl in
             blob.withUnsafeBufferPointer { bl in
-                starts.withUnsafeBufferPointer { st in
-                    lengths.withUnsafeBufferPointer { ln in
-                        var slot = Int(truncatingIfNeeded: h) & mask
-                        while true {
-                            let s = sl[slot]
-                            if s == 0 { return -1 }
-                            if s & 0xFFFF_FFFF_0000_0000 == tag {
-                                let id = Int(s & 0xFFFF_FFFF) - 1
-                                if Int(ln[id]) == n,
-                                   memcmp(bl.baseAddress! + Int(st[id]), base, n) == 0 {
-                                    return Int32(id)
-                                }
+                spans.withUnsafeBufferPointer { sp in
+                    var slot = Int(truncatingIfNeeded: h) & mask
+                    while true {
+                        let s = sl[slot]
+                        if s == 0 { return -1 }
+                        if s & 0xFFFF_FFFF_0000_0000 == tag {
+                            let id = Int(s & 0xFFFF_FFFF) - 1
+                            let span = sp[id]
+                            if Int(span & 0xFFFF_FFFF) == n,
+                               memcmp(bl.baseAddress! + Int(span >> 32), base, n) == 0 {
+                                return Int32(id)
                             }
-                            slot = (slot + 1) & mask
                         }
+                        slot = (slot + 1) & mask
                     }
                 }
             }
@@ -124,31 +122,31 @@ struct ByteTokenTable: Sendable {
 
     /// The bytes of `id`, or nil for an unknown id.
     func bytes(of id: Int) -> ArraySlice<UInt8>? {
-        guard id >= 0, id < starts.count, starts[id] >= 0 else { return nil }
-        let s = Int(starts[id])
-        return blob[s..<(s + Int(lengths[id]))]
+        guard id >= 0, id < spans.count, spans[id] != UInt64.max else { return nil }
+        let s = Int(spans[id] >> 32)
+        return blob[s..<(s + Int(spans[id] & 0xFFFF_FFFF))]
     }
 
     /// Appends the bytes of `id` to `out`; false for an unknown id.
     @inline(__always)
     func appendBytes(of id: Int, to out: inout [UInt8]) -> Bool {
-        guard id >= 0, id < starts.count else { return false }
-        let s = Int(starts[id])
-        guard s >= 0 else { return false }
-        let n = Int(lengths[id])
+        guard id >= 0, id < spans.count else { return false }
+        let span = spans[id]
+        guard span != UInt64.max else { return false }
+        let n = Int(span & 0xFFFF_FFFF)
         if n == 0 { return true }
         // Through a pointer: appending an ArraySlice costs a retain/release pair per token.
         blob.withUnsafeBufferPointer { b in
-            out.append(contentsOf: UnsafeBufferPointer(start: b.baseAddress! + s, count: n))
+            out.append(contentsOf: UnsafeBufferPointer(start: b.baseAddress! + Int(span >> 32), count: n))
         }
         return true
     }
 }
 
-/// (left id, right id) → (merge rank, merged id), open addressing over UInt64 keys.
+/// (left id, right id) → (merge rank, merged id), open addressing over UInt64 keys. Keys and
+/// values are interleaved so a lookup touches one cache line (the table is tens of MB for GLM).
 struct PairTable: Sendable {
-    private var keys: [UInt64]
-    private var values: [UInt64]
+    private var slots: [UInt64]   // [key, value, key, value, ...]
     private var mask: Int
     private(set) var count = 0
     private static let empty = UInt64.max
@@ -156,8 +154,7 @@ struct PairTable: Sendable {
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = [UInt64](repeating: PairTable.empty, count: size)
-        values = [UInt64](repeating: 0, count: size)
+        slots = [UInt64](repeating: PairTable.empty, count: 2 * size)
         mask = size - 1
     }
 
@@ -168,32 +165,31 @@ struct PairTable: Sendable {
 
     /// Adds a merge; an existing pair keeps its lower rank (HF: later duplicates never win).
     mutating func add(left: Int32, right: Int32, rank: UInt32, merged: Int32) {
-        if (count + 1) * 2 > keys.count { grow() }
+        if (count + 1) * 2 > slots.count / 2 { grow() }
         let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
         let value = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
         var s = PairTable.slot(key, mask)
-        while keys[s] != PairTable.empty {
-            if keys[s] == key {
-                if value < values[s] { values[s] = value }
+        while slots[2 * s] != PairTable.empty {
+            if slots[2 * s] == key {
+                if value < slots[2 * s + 1] { slots[2 * s + 1] = value }
                 return
             }
             s = (s + 1) & mask
         }
-        keys[s] = key
-        values[s] = value
+        slots[2 * s] = key
+        slots[2 * s + 1] = value
         count += 1
     }
 
     private mutating func grow() {
-        let oldKeys = keys, oldValues = values
-        keys = [UInt64](repeating: PairTable.empty, count: oldKeys.count * 2)
-        values = [UInt64](repeating: 0, count: oldKeys.count * 2)
-        mask = keys.count - 1
-        for i in 0..<oldKeys.count where oldKeys[i] != PairTable.empty {
-            var s = PairTable.slot(oldKeys[i], mask)
-            while keys[s] != PairTable.empty { s = (s + 1) & mask }
-            keys[s] = oldKeys[i]
-            values[s] = oldValues[i]
+        let old = slots
+        slots = [UInt64](repeating: PairTable.empty, count: old.count * 2)
+        mask = slots.count / 2 - 1
+        for i in stride(from: 0, to: old.count, by: 2) where old[i] != PairTable.empty {
+            var s = PairTable.slot(old[i], mask)
+            while slots[2 * s] != PairTable.empty { s = (s + 1) & mask }
+            slots[2 * s] = old[i]
+            slots[2 * s + 1] = old[i + 1]
         }
     }
 
@@ -201,12 +197,12 @@ struct PairTable: Sendable {
     @inline(__always)
     func lookup(_ left: Int32, _ right: Int32) -> UInt64 {
         let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
-        return keys.withUnsafeBufferPointer { k in
+        return slots.withUnsafeBufferPointer { t in
             var s = PairTable.slot(key, mask)
             while true {
-                let kk = k[s]
-                if kk == key { return values[s] }
-                if kk == PairTable.empty { return UInt64.max }
+                let k = t[2 * s]
+                if k == key { return t[2 * s + 1] }
+                if k == PairTable.empty { return UInt64.max }
                 s = (s + 1) & mask
             }
         }

@@ -32,6 +32,13 @@ import Foundation
 ///   `tokenBytes(forId:)`, `vocabularySize`, `addedTokens`, `specialTokenIds`, `isSpecial(_:)`,
 ///   `eosToken`, `eosTokenId` (from tokenizer_config.json `eos_token`).
 ///
+/// Limits (each throws `TokenizerError.unsupported` naming the component, except the last):
+/// non-BPE models, char-level BPE, `byte_fallback`, dropout, added tokens with `single_word`,
+/// normalizers other than NFC/NFD/NFKC/NFKD, pre-tokenizers other than Split/Digits/ByteLevel,
+/// decoders other than ByteLevel, truncation/padding. Split regexes other than the GLM/Llama 3,
+/// Qwen2 and GPT-2 patterns run on NSRegularExpression (ICU), whose syntax and Unicode tables
+/// can differ from Oniguruma's on rare inputs.
+///
 /// Thread-safe: immutable after loading; each `encode` call keeps its own merge cache.
 public final class Tokenizer: Sendable {
     public enum Format: Sendable { case tokenizerJSON, tiktoken }
@@ -57,9 +64,11 @@ public final class Tokenizer: Sendable {
     private let addedBytes: ByteTokenTable
     /// Per id: 0 unknown, 1 vocabulary, 2 added, 3 added special.
     private let idKind: [UInt8]
-    private let addedByContent: [String: Int]
+    /// Keyed by UTF-8 bytes: Swift `String` equality is canonical equivalence, and "é" and
+    /// "e\u{301}" are different tokens.
+    private let addedByContent: [[UInt8]: Int]
     private let rawVocabStrings: [Int: String]
-    private let rawVocabIds: [String: Int]
+    private let rawVocabIds: [[UInt8]: Int]
 
     // MARK: - Loading
 
@@ -97,23 +106,30 @@ public final class Tokenizer: Sendable {
         let added = parts.addedTokens.sorted { $0.id < $1.id }
         addedTokens = added
         rawMatcher = AddedTokenMatcher(tokens: added.filter { !$0.normalized })
-        normalizedMatcher = AddedTokenMatcher(tokens: added.filter { $0.normalized })
+        // HF matches `normalized` added tokens by their normalized content, in normalized text.
+        normalizedMatcher = AddedTokenMatcher(tokens: added.filter(\.normalized).map { t in
+            guard let n = parts.normalizer else { return t }
+            return AddedToken(id: t.id, content: n.apply(t.content), special: t.special,
+                              lstrip: t.lstrip, rstrip: t.rstrip, normalized: true)
+        })
         specialTokenIds = Set(added.filter(\.special).map(\.id))
         rawVocabStrings = parts.rawVocabStrings
-        rawVocabIds = Dictionary(parts.rawVocabStrings.map { ($1, $0) }, uniquingKeysWith: min)
+        rawVocabIds = Dictionary(parts.rawVocabStrings.map { (Array($1.utf8), $0) }, uniquingKeysWith: min)
 
         let limit = max(parts.bpe.vocab.idLimit, (added.map(\.id).max() ?? -1) + 1)
         vocabularySize = limit
         var kind = [UInt8](repeating: 0, count: limit)
         for id in 0..<parts.bpe.vocab.idLimit where parts.bpe.vocab.bytes(of: id) != nil { kind[id] = 1 }
         var table = ByteTokenTable(capacity: added.count)
-        var byContent: [String: Int] = [:]
+        var byContent: [[UInt8]: Int] = [:]
         for t in added {
             kind[t.id] = t.special ? 3 : 2
+            // HF decodes (and reports) a normalized added token by its normalized content.
+            let content = t.normalized ? parts.normalizer?.apply(t.content) ?? t.content : t.content
             let bytes = parts.addedTokensUseByteLevelDecoder
-                ? ByteLevel.decoderBytes(forTokenString: t.content) : Array(t.content.utf8)
+                ? ByteLevel.decoderBytes(forTokenString: content) : Array(content.utf8)
             table.add(id: t.id, bytes: bytes, indexed: false)
-            if byContent[t.content] == nil { byContent[t.content] = t.id }
+            if byContent[Array(t.content.utf8)] == nil { byContent[Array(t.content.utf8)] = t.id }
         }
         idKind = kind
         addedBytes = table
@@ -121,7 +137,7 @@ public final class Tokenizer: Sendable {
         eosToken = parts.eosToken
         var eosId: Int?
         if let eos = parts.eosToken {
-            eosId = byContent[eos] ?? ByteLevel.bytes(fromVocabString: eos).map { Int(parts.bpe.vocab.id(for: $0)) }
+            eosId = byContent[Array(eos.utf8)] ?? ByteLevel.bytes(fromVocabString: eos).map { Int(parts.bpe.vocab.id(for: $0)) }
             if eosId == -1 { eosId = nil }
         }
         eosTokenId = eosId
@@ -225,12 +241,12 @@ public final class Tokenizer: Sendable {
 
     /// The id of an added token's content or of a vocabulary string in HF's byte-level spelling.
     public func id(forToken token: String) -> Int? {
-        if let id = addedByContent[token] { return id }
+        if let id = addedByContent[Array(token.utf8)] { return id }
         if let bytes = ByteLevel.bytes(fromVocabString: token) {
             let id = bpe.vocab.id(for: bytes)
             if id >= 0 { return Int(id) }
         }
-        return rawVocabIds[token]
+        return rawVocabIds[Array(token.utf8)]
     }
 
     /// An added token's content, or a vocabulary entry in HF's byte-level spelling.
@@ -241,7 +257,8 @@ public final class Tokenizer: Sendable {
             if let raw = rawVocabStrings[id] { return raw }
             return bpe.vocab.bytes(of: id).map { ByteLevel.vocabString(fromBytes: $0) }
         case 2, 3:
-            return addedTokens.first(where: { $0.id == id })?.content
+            guard let t = addedTokens.first(where: { $0.id == id }) else { return nil }
+            return t.normalized ? normalizer?.apply(t.content) ?? t.content : t.content
         default:
             return nil
         }

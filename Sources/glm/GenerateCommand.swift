@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Sampling
+import Tokenizers
 
 /// Sampling flags shared by generating commands.
 struct SamplingOptions: ParsableArguments {
@@ -41,6 +42,9 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
 
+    @Option(help: "The prompt as text, encoded with the model folder's tokenizer (no chat template).")
+    var prompt: String?
+
     @Option(name: .customLong("prompt-tokens"), help: "The prompt as comma-separated token ids.")
     var promptTokens: String?
 
@@ -48,14 +52,24 @@ struct GenerateCommand: ParsableCommand {
     var maxTokens: Int
 
     func validate() throws {
-        guard promptTokens != nil else { throw ValidationError("give the prompt with --prompt-tokens") }
+        guard (prompt == nil) != (promptTokens == nil) else {
+            throw ValidationError("give the prompt with exactly one of --prompt TEXT or --prompt-tokens IDS")
+        }
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive, got \(maxTokens)") }
     }
 
+    /// Prints the generated ids on the first line and, when the model folder has a tokenizer,
+    /// the generated text after it.
     func run() throws {
-        let prompt = try parseTokenList(promptTokens ?? "", option: "--prompt-tokens")
+        let directory = URL(fileURLWithPath: (model.modelPath as NSString).expandingTildeInPath)
+        let hasTokenizer = ["tokenizer.json", "tokenizer.model"].contains {
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path)
+        }
+        let tokenizer = prompt != nil || hasTokenizer ? try Tokenizer.load(modelDirectory: directory) : nil
+        let ids = try prompt.map { tokenizer!.encode($0) } ?? parseTokenList(promptTokens ?? "", option: "--prompt-tokens")
         let glm = try model.loadModel()
-        let result = try Generator(model: glm).generate(prompt: prompt, maxTokens: maxTokens, sampling: sampling.parameters)
+        let result = try Generator(model: glm).generate(prompt: ids, maxTokens: maxTokens, sampling: sampling.parameters)
         print(result.tokens.map(String.init).joined(separator: ","))
+        if let tokenizer { print(tokenizer.decode(result.tokens, skipSpecialTokens: true)) }
     }
 }
