@@ -3,7 +3,9 @@ import Sampling
 
 /// Why a generation ended.
 public enum FinishReason: Equatable, Sendable {
+    /// A stop token was sampled.
     case stop(token: Int)
+    /// max_tokens was reached.
     case length
 }
 
