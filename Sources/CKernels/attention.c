@@ -1,4 +1,4 @@
-// Causal attention over a paged KV cache, one task per (token, query head).
+// Causal attention over a paged KV cache, one task per (query head, token).
 // Scores are computed into a per-thread buffer, softmax in f32 (max-subtracted, as torch does),
 // then the value rows are summed with the probabilities.
 #include "CKernels.h"
@@ -24,7 +24,7 @@ static float *score_buffer(int64_t n) {
 typedef struct {
     const float *q;
     float *out;
-    int64_t heads, kv_heads, dim, block_size;
+    int64_t tokens, heads, kv_heads, dim, block_size;
     const float *k_cache, *v_cache;
     const int32_t *block_table;
     const int64_t *table_offset, *context;
@@ -74,16 +74,40 @@ static void head_avx512(const attention_job *job, int64_t t, int64_t h) {
     float *s = score_buffer(n);
     for (int64_t j = 0; j < n; j++) {
         const float *k = cache_row(job, job->k_cache, t, j, kvh);
-        __m512 acc = _mm512_setzero_ps();
+        __m512 acc = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps();
         int64_t i = 0;
-        for (; i + 16 <= d; i += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), acc);
-        if (i < d) {
-            __mmask16 m = (__mmask16)((1u << (d - i)) - 1);
+        for (; i + 32 <= d; i += 32) {
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), acc);
+            acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 16), _mm512_loadu_ps(k + i + 16), acc2);
+        }
+        for (; i < d; i += 16) {
+            __mmask16 m = d - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (d - i)) - 1);
             acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), _mm512_maskz_loadu_ps(m, k + i), acc);
         }
-        s[j] = _mm512_reduce_add_ps(acc) * job->scale;
+        s[j] = _mm512_reduce_add_ps(_mm512_add_ps(acc, acc2)) * job->scale;
     }
     softmax_inplace(s, n);
+    if (d == 128) {
+        // GLM's head size: eight accumulators in registers, one pass over the values.
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int64_t j = 0; j < n; j++) {
+            const float *v = cache_row(job, job->v_cache, t, j, kvh);
+            __m512 p = _mm512_set1_ps(s[j]);
+            a0 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v), a0);
+            a1 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 16), a1);
+            a2 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 32), a2);
+            a3 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 48), a3);
+            a4 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 64), a4);
+            a5 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 80), a5);
+            a6 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 96), a6);
+            a7 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 112), a7);
+        }
+        _mm512_storeu_ps(out, a0); _mm512_storeu_ps(out + 16, a1);
+        _mm512_storeu_ps(out + 32, a2); _mm512_storeu_ps(out + 48, a3);
+        _mm512_storeu_ps(out + 64, a4); _mm512_storeu_ps(out + 80, a5);
+        _mm512_storeu_ps(out + 96, a6); _mm512_storeu_ps(out + 112, a7);
+        return;
+    }
     for (int64_t i = 0; i < d; i += 16) {
         __mmask16 m = d - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (d - i)) - 1);
         __m512 acc = _mm512_setzero_ps();
@@ -99,7 +123,8 @@ static void head_avx512(const attention_job *job, int64_t t, int64_t h) {
 static void attention_task(void *raw, int64_t task, int32_t thread) {
     (void)thread;
     const attention_job *job = raw;
-    int64_t t = task / job->heads, h = task % job->heads;
+    // Head-major order: consecutive tasks share a KV head, so its keys and values stay in L2.
+    int64_t tokens = job->tokens, h = task / tokens, t = task % tokens;
 #if defined(__x86_64__)
     if (job->avx512) { head_avx512(job, t, h); return; }
 #endif
@@ -110,7 +135,7 @@ void glm_attention(glm_pool *pool, const float *q, float *out, int64_t tokens, i
                    int64_t kv_heads, int64_t dim, const float *k_cache, const float *v_cache,
                    int64_t block_size, const int32_t *block_table, const int64_t *table_offset,
                    const int64_t *context, float scale) {
-    attention_job job = {q, out, heads, kv_heads, dim, block_size, k_cache, v_cache,
+    attention_job job = {q, out, tokens, heads, kv_heads, dim, block_size, k_cache, v_cache,
                          block_table, table_offset, context, scale,
                          strcmp(glm_kernel_isa(), "avx512") == 0};
     glm_pool_run(pool, tokens * heads, attention_task, &job);

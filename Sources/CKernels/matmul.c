@@ -359,14 +359,13 @@ typedef struct {
     const glm_matrix *w;
     const float *x;
     const float *xt;  // packed Xᵀ for the gemm regime
-    int64_t tokens, ldx, ldy, rows_per_task;
+    int64_t tokens, ldx, ldy, rows_per_task, tasks;
     float *y;
     const float *bias;
+    int gemv;
 } matmul_job;
 
-static void gemv_task(void *raw, int64_t task, int32_t thread) {
-    (void)thread;
-    matmul_job *job = raw;
+static void run_gemv(const matmul_job *job, int64_t task) {
     int64_t r0 = task * job->rows_per_task, r1 = r0 + job->rows_per_task;
     if (r1 > job->w->rows) r1 = job->w->rows;
 #if defined(__x86_64__)
@@ -382,12 +381,10 @@ static void gemv_task(void *raw, int64_t task, int32_t thread) {
     gemv_rows_portable(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
 }
 
-static void gemm_task(void *raw, int64_t task, int32_t thread) {
-    (void)thread;
-    matmul_job *job = raw;
+static void run_gemm(const matmul_job *job, int64_t task) {
     int64_t r0 = task * PANEL, rows = job->w->rows - r0 < PANEL ? job->w->rows - r0 : PANEL;
 #if defined(__x86_64__)
-    if (use_avx512()) {
+    if (job->xt) {
         gemm_panel_avx512(job->w, job->xt, job->tokens, job->y, job->ldy, job->bias, r0, rows);
         return;
     }
@@ -395,27 +392,71 @@ static void gemm_task(void *raw, int64_t task, int32_t thread) {
     gemv_rows_portable(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r0 + rows);
 }
 
+typedef struct {
+    matmul_job *jobs;
+    int64_t count;
+    int64_t *first_task;  // [count + 1] prefix sums of tasks
+} batch_job;
+
+static void batch_task(void *raw, int64_t task, int32_t thread) {
+    (void)thread;
+    const batch_job *batch = raw;
+    int64_t lo = 0, hi = batch->count - 1;  // the job whose task range holds `task`
+    while (lo < hi) {
+        int64_t mid = (lo + hi + 1) / 2;
+        if (batch->first_task[mid] <= task) lo = mid; else hi = mid - 1;
+    }
+    const matmul_job *job = &batch->jobs[lo];
+    int64_t local = task - batch->first_task[lo];
+    if (job->gemv) run_gemv(job, local); else run_gemm(job, local);
+}
+
+void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t count) {
+    if (count <= 0) return;
+    matmul_job *jobs = calloc((size_t)count, sizeof(matmul_job));
+    int64_t *first_task = calloc((size_t)count + 1, sizeof(int64_t));
+    int64_t threads = glm_pool_threads(pool);
+    for (int64_t i = 0; i < count; i++) {
+        const glm_matmul_item *it = &items[i];
+        matmul_job *job = &jobs[i];
+        *job = (matmul_job){it->w, it->x, NULL, it->tokens, it->ldx, it->ldy, 0, 0, it->y, it->bias, 0};
+        if (it->w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
+        if (it->tokens > 0 && it->w->rows > 0) {
+            job->gemv = it->tokens <= GEMV_MAX_TOKENS && it->w->dtype != GLM_DTYPE_F8E4M3;
+            if (job->gemv) {
+                // Several chunks per thread balance uneven progress; even-sized for gemv2.
+                int64_t chunks = threads * 4;
+                int64_t per = (it->w->rows + chunks - 1) / chunks;
+                per = per < 16 ? 16 : (per + 1) & ~(int64_t)1;
+                job->rows_per_task = per;
+                job->tasks = (it->w->rows + per - 1) / per;
+            } else {
+                job->tasks = (it->w->rows + PANEL - 1) / PANEL;
+                if (use_avx512()) {
+                    // Items that share an input (gate and up projections) share its packing.
+                    for (int64_t j = 0; j < i && !job->xt; j++) {
+                        if (jobs[j].xt && jobs[j].x == it->x && jobs[j].tokens == it->tokens &&
+                            jobs[j].ldx == it->ldx && jobs[j].w->cols == it->w->cols) job->xt = jobs[j].xt;
+                    }
+                    if (!job->xt) job->xt = pack_transposed(it->x, it->tokens, it->ldx, it->w->cols);
+                }
+            }
+        }
+        first_task[i + 1] = first_task[i] + job->tasks;
+    }
+    batch_job batch = {jobs, count, first_task};
+    glm_pool_run(pool, first_task[count], batch_task, &batch);
+    for (int64_t i = 0; i < count; i++) {
+        int shared = 0;
+        for (int64_t j = 0; j < i; j++) shared |= jobs[j].xt == jobs[i].xt;
+        if (jobs[i].xt && !shared) free((void *)jobs[i].xt);
+    }
+    free(jobs);
+    free(first_task);
+}
+
 void glm_matmul(glm_pool *pool, const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                 float *y, int64_t ldy, const float *bias) {
-    if (tokens <= 0 || w->rows <= 0) return;
-    if (w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
-    matmul_job job = {w, x, NULL, tokens, ldx, ldy, 0, y, bias};
-    int64_t threads = glm_pool_threads(pool);
-    int gemv = tokens <= GEMV_MAX_TOKENS && w->dtype != GLM_DTYPE_F8E4M3;
-    if (gemv) {
-        // Several chunks per thread balance uneven progress; chunks stay even-sized for gemv2.
-        int64_t chunks = threads * 4;
-        int64_t per = (w->rows + chunks - 1) / chunks;
-        per = per < 16 ? 16 : (per + 1) & ~(int64_t)1;
-        job.rows_per_task = per;
-        glm_pool_run(pool, (w->rows + per - 1) / per, gemv_task, &job);
-    } else {
-        float *xt = NULL;
-        if (use_avx512()) {
-            xt = pack_transposed(x, tokens, ldx, w->cols);
-            job.xt = xt;
-        }
-        glm_pool_run(pool, (w->rows + PANEL - 1) / PANEL, gemm_task, &job);
-        free(xt);
-    }
+    glm_matmul_item item = {w, x, tokens, ldx, y, ldy, bias};
+    glm_matmul_batch(pool, &item, 1);
 }

@@ -29,15 +29,39 @@ public struct AttentionLayout {
     public var tokens: Int { context.count }
 }
 
+/// One product y[t, :] = W x[t, :] + bias of a batch; pointers must stay valid for the call.
+public struct MatmulItem {
+    public var weight: WeightMatrix
+    public var x: UnsafePointer<Float>
+    public var tokens: Int
+    public var y: UnsafeMutablePointer<Float>
+    public var bias: FloatVector?
+
+    public init(_ weight: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
+                bias: FloatVector? = nil) {
+        self.weight = weight
+        self.x = x
+        self.tokens = tokens
+        self.y = y
+        self.bias = bias
+    }
+}
+
+extension ComputeBackend {
+    public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
+                       bias: FloatVector? = nil) {
+        matmulBatch([MatmulItem(w, x, tokens: tokens, y, bias: bias)])
+    }
+}
+
 /// The seam between model math and kernels: the coarse operations whose speed matters.
 /// Model code calls only these (and the cheap elementwise functions in `Elementwise.swift`).
 public protocol ComputeBackend: Sendable {
     var name: String { get }
     var threads: Int { get }
 
-    /// y[t, r] = Σ_c x[t, c] · W[r, c] + bias[r], for t < tokens. x: [tokens, W.cols], y: [tokens, W.rows].
-    func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
-                bias: UnsafePointer<Float>?)
+    /// Several independent products, possibly run together (one synchronisation).
+    func matmulBatch(_ items: [MatmulItem])
 
     /// Causal attention of q [tokens, heads, headDim] over cached keys/values
     /// ([blocks, blockSize, kvHeads, headDim] each), written to out [tokens, heads, headDim].
@@ -60,10 +84,16 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     /// The instruction set the kernels chose on this machine.
     public static var isa: String { String(cString: glm_kernel_isa()) }
 
-    public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
-                       bias: UnsafePointer<Float>?) {
-        w.withCMatrix { m in
-            pool.run { glm_matmul($0, m, x, Int64(tokens), Int64(w.cols), y, Int64(w.rows), bias) }
+    public func matmulBatch(_ items: [MatmulItem]) {
+        let matrices = items.map(\.weight.cMatrix)
+        matrices.withUnsafeBufferPointer { m in
+            let cItems = items.enumerated().map { i, item in
+                glm_matmul_item(w: m.baseAddress! + i, x: item.x, tokens: Int64(item.tokens), ldx: Int64(item.weight.cols),
+                                y: item.y, ldy: Int64(item.weight.rows), bias: item.bias.map { UnsafePointer($0.pointer) })
+            }
+            withExtendedLifetime(items) {
+                pool.run { glm_matmul_batch($0, cItems, Int64(cItems.count)) }
+            }
         }
     }
 

@@ -7,8 +7,12 @@ public struct ReferenceBackend: ComputeBackend {
     public var name: String { "reference" }
     public var threads: Int { 1 }
 
-    public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
-                       bias: UnsafePointer<Float>?) {
+    public func matmulBatch(_ items: [MatmulItem]) {
+        for item in items { matmul(item.weight, item.x, tokens: item.tokens, item.y, bias: item.bias?.pointer) }
+    }
+
+    func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>,
+                bias: UnsafeMutablePointer<Float>?) {
         var row = [Float](repeating: 0, count: w.cols)
         for r in 0..<w.rows {
             row.withUnsafeMutableBufferPointer { w.row(r, into: $0.baseAddress!) }

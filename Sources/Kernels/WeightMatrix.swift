@@ -7,9 +7,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public enum Scale: Sendable {
         case none
         /// One scale per output row (compressed-tensors "channel" FP8).
-        case perRow([Float])
+        case perRow(FloatVector)
         /// One scale per block×block tile (DeepSeek-style block FP8, `weight_scale_inv`).
-        case perBlock([Float], block: Int)
+        case perBlock(FloatVector, block: Int)
     }
 
     public let name: String
@@ -46,23 +46,24 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// Calls `body` with the C description of this matrix.
-    func withCMatrix<R>(_ body: (UnsafePointer<glm_matrix>) -> R) -> R {
-        func make(_ rowScale: UnsafePointer<Float>?, _ blockScale: UnsafePointer<Float>?, _ block: Int) -> R {
-            var m = glm_matrix(data: data, dtype: dtypeCode, rows: Int64(rows), cols: Int64(cols),
-                               row_scale: rowScale, block_scale: blockScale, block: Int64(block))
-            return body(&m)
-        }
+    /// The C description of this matrix; its pointers live as long as this value.
+    var cMatrix: glm_matrix {
+        var m = glm_matrix(data: data, dtype: dtypeCode, rows: Int64(rows), cols: Int64(cols),
+                           row_scale: nil, block_scale: nil, block: 0)
         switch scale {
-        case .none: return make(nil, nil, 0)
-        case .perRow(let s): return s.withUnsafeBufferPointer { make($0.baseAddress, nil, 0) }
-        case .perBlock(let s, let block): return s.withUnsafeBufferPointer { make(nil, $0.baseAddress, block) }
+        case .none: break
+        case .perRow(let v): m.row_scale = UnsafePointer(v.pointer)
+        case .perBlock(let v, let block):
+            m.block_scale = UnsafePointer(v.pointer)
+            m.block = Int64(block)
         }
+        return m
     }
 
     /// Row `row` widened to f32 (dequantised for FP8), e.g. an embedding lookup.
     public func row(_ row: Int, into out: UnsafeMutablePointer<Float>) {
-        withCMatrix { glm_matrix_row_f32($0, Int64(row), out) }
+        var m = cMatrix
+        withExtendedLifetime(self) { glm_matrix_row_f32(&m, Int64(row), out) }
     }
 }
 
@@ -83,4 +84,21 @@ public func floatArray(_ view: TensorView) throws -> [Float] {
         glm_convert_to_f32(view.data, code, Int64(view.elementCount), buffer.baseAddress)
         count = view.elementCount
     }
+}
+
+/// An immutable f32 vector with a stable address (biases, norm weights, FP8 scales), so
+/// kernels can hold pointers to it for the life of the model.
+public final class FloatVector: @unchecked Sendable {
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    public init(_ values: [Float]) {
+        count = values.count
+        pointer = .allocate(capacity: max(values.count, 1))
+        pointer.initialize(from: values, count: values.count)
+    }
+
+    deinit { pointer.deallocate() }
+
+    public subscript(i: Int) -> Float { pointer[i] }
 }

@@ -172,7 +172,7 @@ public final class GLM4MoEModel: @unchecked Sendable {
         let selected = FloatBuffer(R * H), normed = FloatBuffer(R * H), out = FloatBuffer(R * V)
         for (i, r) in rows.enumerated() { selected.row(i, width: H).update(from: h.row(r, width: H), count: H) }
         rmsNorm(selected.pointer, rows: R, width: H, weight: finalNorm, eps: Float(config.rmsNormEps), into: normed.pointer)
-        backend.matmul(lmHead, normed.pointer, tokens: R, out.pointer, bias: nil)  // [R, V]
+        backend.matmul(lmHead, normed.pointer, tokens: R, out.pointer)  // [R, V]
         return (0..<R).map { Array(UnsafeBufferPointer(start: out.row($0, width: V), count: V)) }
     }
 }

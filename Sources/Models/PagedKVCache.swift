@@ -1,6 +1,11 @@
 /// The key/value cache in fixed-size blocks of `blockSize` token slots. A sequence owns a list
 /// of blocks (its block table); block b, slot s of layer l holds the keys of one position for
 /// all KV heads. Keys are stored after QK-norm and RoPE, values as projected, in f32.
+///
+/// Blocks are reference-counted so that several sequences (and a prefix cache) can share the
+/// full blocks of a common prefix. A shared block is never written again: a sequence writes
+/// only at positions past what it holds, and only full blocks are shared, so no copy-on-write
+/// is needed. A block returns to the free list when its last reference is released.
 public final class PagedKVCache: @unchecked Sendable {
     public let layers: Int
     public let kvHeads: Int
@@ -11,6 +16,7 @@ public final class PagedKVCache: @unchecked Sendable {
     let keys: [UnsafeMutablePointer<Float>]
     let values: [UnsafeMutablePointer<Float>]
     private var free: [Int32]
+    private var references: [Int32]
 
     public init(layers: Int, kvHeads: Int, headDim: Int, blockSize: Int = 16, blockCount: Int) {
         self.layers = layers
@@ -18,10 +24,12 @@ public final class PagedKVCache: @unchecked Sendable {
         self.headDim = headDim
         self.blockSize = blockSize
         self.blockCount = blockCount
+        // Allocated, not initialised: pages are committed as blocks are first written.
         let floats = blockCount * blockSize * kvHeads * headDim
         keys = (0..<layers).map { _ in .allocate(capacity: floats) }
         values = (0..<layers).map { _ in .allocate(capacity: floats) }
         free = (0..<Int32(blockCount)).reversed()
+        references = [Int32](repeating: 0, count: blockCount)
     }
 
     deinit {
@@ -30,20 +38,48 @@ public final class PagedKVCache: @unchecked Sendable {
     }
 
     public var freeBlockCount: Int { free.count }
+    /// The free list, for consistency checks.
+    public var freeBlocks: [Int32] { free }
     public var bytesPerToken: Int { 2 * layers * kvHeads * headDim * MemoryLayout<Float>.size }
+    /// Blocks needed to hold `length` positions.
+    public func blocksNeeded(forLength length: Int) -> Int { (length + blockSize - 1) / blockSize }
+
+    /// How many holders (sequences, prefix cache) reference `block`; 0 means it is free.
+    public func referenceCount(_ block: Int32) -> Int { Int(references[Int(block)]) }
+
+    /// Takes `count` free blocks, each with one reference.
+    public func allocate(_ count: Int) throws -> [Int32] {
+        guard count > 0 else { return [] }
+        guard count <= free.count else { throw ModelError.outOfCacheBlocks(needed: count, free: free.count) }
+        let blocks = Array(free.suffix(count).reversed())
+        free.removeLast(count)
+        for b in blocks { references[Int(b)] = 1 }
+        return blocks
+    }
+
+    /// Adds a reference to an allocated block (another holder shares it).
+    public func retain(_ block: Int32) {
+        precondition(references[Int(block)] > 0, "retaining free block \(block)")
+        references[Int(block)] += 1
+    }
+
+    /// Drops one reference; the block is free again when none are left.
+    public func release(block: Int32) {
+        precondition(references[Int(block)] > 0, "releasing free block \(block)")
+        references[Int(block)] -= 1
+        if references[Int(block)] == 0 { free.append(block) }
+    }
 
     /// Grows `sequence`'s block table so it can hold `length` positions.
     public func reserve(_ sequence: KVSequence, length: Int) throws {
-        let needed = (length + blockSize - 1) / blockSize - sequence.blocks.count
+        let needed = blocksNeeded(forLength: length) - sequence.blocks.count
         guard needed > 0 else { return }
-        guard needed <= free.count else { throw ModelError.outOfCacheBlocks(needed: needed, free: free.count) }
-        sequence.blocks.append(contentsOf: free.suffix(needed).reversed())
-        free.removeLast(needed)
+        sequence.blocks.append(contentsOf: try allocate(needed))
     }
 
-    /// Returns a sequence's blocks to the pool.
+    /// Drops a sequence's references to its blocks; blocks no one else holds are free again.
     public func release(_ sequence: KVSequence) {
-        free.append(contentsOf: sequence.blocks.reversed())
+        for block in sequence.blocks.reversed() { release(block: block) }
         sequence.blocks.removeAll()
         sequence.length = 0
     }
@@ -54,7 +90,9 @@ public final class PagedKVCache: @unchecked Sendable {
     }
 }
 
-/// One sequence's view of the cache: its blocks and how many positions are filled.
+/// One sequence's view of the cache: its blocks and how many positions are filled. Leading
+/// blocks may be shared with other sequences (a cached prefix); `length` then starts at the
+/// shared prefix's length.
 public final class KVSequence: @unchecked Sendable {
     public var blocks: [Int32] = []
     public var length = 0

@@ -52,17 +52,11 @@ struct KernelParityTests {
         let w = m.matrix
         var rng = SplitMix(99)
         let x = (0..<tokens * w.cols).map { _ in rng.float() }
-        let b: [Float]? = bias ? (0..<w.rows).map { _ in rng.float() } : nil
+        let b = bias ? FloatVector((0..<w.rows).map { _ in rng.float() }) : nil
         var fast = [Float](repeating: .nan, count: tokens * w.rows), slow = fast
-        for (backend, out) in [(CPUBackend(threads: 2) as ComputeBackend, 0), (ReferenceBackend(), 1)] {
-            x.withUnsafeBufferPointer { xp in
-                let run = { (y: UnsafeMutablePointer<Float>) in
-                    if let b { b.withUnsafeBufferPointer { backend.matmul(w, xp.baseAddress!, tokens: tokens, y, bias: $0.baseAddress) } }
-                    else { backend.matmul(w, xp.baseAddress!, tokens: tokens, y, bias: nil) }
-                }
-                if out == 0 { fast.withUnsafeMutableBufferPointer { run($0.baseAddress!) } }
-                else { slow.withUnsafeMutableBufferPointer { run($0.baseAddress!) } }
-            }
+        x.withUnsafeBufferPointer { xp in
+            fast.withUnsafeMutableBufferPointer { CPUBackend(threads: 2).matmul(w, xp.baseAddress!, tokens: tokens, $0.baseAddress!, bias: b) }
+            slow.withUnsafeMutableBufferPointer { ReferenceBackend().matmul(w, xp.baseAddress!, tokens: tokens, $0.baseAddress!, bias: b) }
         }
         let scale = slow.reduce(Float(1)) { max($0, abs($1)) }
         let diff = zip(fast, slow).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
@@ -82,15 +76,41 @@ struct KernelParityTests {
         for (i, shape) in Self.shapes.enumerated() {
             var rng = SplitMix(UInt64(i))
             let perRow = try Matrix(rows: shape.rows, cols: shape.cols, dtype: .f8e4m3,
-                                    scale: .perRow((0..<shape.rows).map { _ in abs(rng.float()) + 0.1 }), seed: UInt64(i))
+                                    scale: .perRow(FloatVector((0..<shape.rows).map { _ in abs(rng.float()) + 0.1 })), seed: UInt64(i))
             let block = 16
             let blocks = ((shape.rows + block - 1) / block) * ((shape.cols + block - 1) / block)
             let perBlock = try Matrix(rows: shape.rows, cols: shape.cols, dtype: .f8e4m3,
-                                      scale: .perBlock((0..<blocks).map { _ in abs(rng.float()) + 0.1 }, block: block), seed: UInt64(i))
+                                      scale: .perBlock(FloatVector((0..<blocks).map { _ in abs(rng.float()) + 0.1 }), block: block), seed: UInt64(i))
             for tokens in [1, 4, 9] {
                 check(perRow, tokens: tokens, bias: false, label: "fp8 row \(shape)")
                 check(perBlock, tokens: tokens, bias: true, label: "fp8 block \(shape)")
             }
+        }
+    }
+
+    @Test("a batch of products, sharing inputs and mixing regimes, matches one at a time")
+    func batch() throws {
+        let a = try Matrix(rows: 70, cols: 131, dtype: .bf16, seed: 1), b = try Matrix(rows: 33, cols: 131, dtype: .f16, seed: 2)
+        var rng = SplitMix(5)
+        let x = (0..<20 * 131).map { _ in rng.float() }
+        let bias = FloatVector((0..<33).map { _ in rng.float() })
+        let outputs = (0..<3).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: 20 * 70) }
+        let references = (0..<3).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: 20 * 70) }
+        defer { (outputs + references).forEach { $0.deallocate() } }
+        x.withUnsafeBufferPointer { xp in
+            let x = xp.baseAddress!
+            CPUBackend(threads: 2).matmulBatch([MatmulItem(a.matrix, x, tokens: 20, outputs[0]),
+                                                MatmulItem(b.matrix, x, tokens: 20, outputs[1], bias: bias),
+                                                MatmulItem(a.matrix, x, tokens: 3, outputs[2])])
+            ReferenceBackend().matmul(a.matrix, x, tokens: 20, references[0])
+            ReferenceBackend().matmul(b.matrix, x, tokens: 20, references[1], bias: bias)
+            ReferenceBackend().matmul(a.matrix, x, tokens: 3, references[2])
+        }
+        let batched = (0..<3).map { Array(UnsafeBufferPointer(start: outputs[$0], count: 20 * 70)) }
+        let single = (0..<3).map { Array(UnsafeBufferPointer(start: references[$0], count: 20 * 70)) }
+        for (i, count) in [20 * 70, 20 * 33, 3 * 70].enumerated() {
+            let diff = zip(batched[i].prefix(count), single[i].prefix(count)).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+            #expect(diff <= 1e-4, "item \(i): max-abs \(diff)")
         }
     }
 

@@ -50,6 +50,21 @@ typedef struct {
 void glm_matmul(glm_pool *pool, const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                 float *y, int64_t ldy, const float *bias);
 
+/// One product of a batch: y = x · Wᵀ (+ bias), as in `glm_matmul`.
+typedef struct {
+    const glm_matrix *w;
+    const float *x;
+    int64_t tokens;
+    int64_t ldx;
+    float *y;
+    int64_t ldy;
+    const float *bias;
+} glm_matmul_item;
+
+/// Several independent products in one pool dispatch (e.g. every chosen expert's gate and up
+/// projections), so threads balance across them and synchronise once.
+void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t count);
+
 /// Copies row `row` of `w` to f32 (dequantising fp8).
 void glm_matrix_row_f32(const glm_matrix *w, int64_t row, float *out);
 

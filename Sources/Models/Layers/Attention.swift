@@ -8,7 +8,7 @@ struct Attention {
     let k: WeightMatrix  // [Hkv·D, H]
     let v: WeightMatrix  // [Hkv·D, H]
     let o: WeightMatrix  // [H, Hq·D]
-    let qBias: [Float]?, kBias: [Float]?, vBias: [Float]?
+    let qBias: FloatVector?, kBias: FloatVector?, vBias: FloatVector?
     let qNorm: [Float]?, kNorm: [Float]?  // [D], shared across heads
     let heads: Int, kvHeads: Int, headDim: Int, rotaryDim: Int
     let inverseFrequencies: [Float]
@@ -21,9 +21,9 @@ struct Attention {
         v = try loader.matrix("\(p).v_proj", rows: Hkv * D, cols: H)
         o = try loader.matrix("\(p).o_proj", rows: H, cols: Hq * D)
         if c.attentionBias {
-            qBias = try loader.vector("\(p).q_proj.bias", count: Hq * D)
-            kBias = try loader.vector("\(p).k_proj.bias", count: Hkv * D)
-            vBias = try loader.vector("\(p).v_proj.bias", count: Hkv * D)
+            qBias = FloatVector(try loader.vector("\(p).q_proj.bias", count: Hq * D))
+            kBias = FloatVector(try loader.vector("\(p).k_proj.bias", count: Hkv * D))
+            vBias = FloatVector(try loader.vector("\(p).v_proj.bias", count: Hkv * D))
         } else {
             (qBias, kBias, vBias) = (nil, nil, nil)
         }
@@ -46,13 +46,11 @@ struct Attention {
                         layer: Int, into out: UnsafeMutablePointer<Float>, backend: ComputeBackend) {
         let T = batch.tokens.count, D = headDim
         let qs = FloatBuffer(T * heads * D), ks = FloatBuffer(T * kvHeads * D), vs = FloatBuffer(T * kvHeads * D)
-        func project(_ w: WeightMatrix, _ bias: [Float]?, _ y: FloatBuffer) {
-            if let bias { bias.withUnsafeBufferPointer { backend.matmul(w, x, tokens: T, y.pointer, bias: $0.baseAddress) } }
-            else { backend.matmul(w, x, tokens: T, y.pointer, bias: nil) }
-        }
-        project(q, qBias, qs)  // [T, Hq, D]
-        project(k, kBias, ks)  // [T, Hkv, D]
-        project(v, vBias, vs)  // [T, Hkv, D]
+        backend.matmulBatch([
+            MatmulItem(q, x, tokens: T, qs.pointer, bias: qBias),  // [T, Hq, D]
+            MatmulItem(k, x, tokens: T, ks.pointer, bias: kBias),  // [T, Hkv, D]
+            MatmulItem(v, x, tokens: T, vs.pointer, bias: vBias),  // [T, Hkv, D]
+        ])
         if let qNorm, let kNorm {
             rmsNorm(qs.pointer, rows: T * heads, width: D, weight: qNorm, eps: eps, into: qs.pointer)
             rmsNorm(ks.pointer, rows: T * kvHeads, width: D, weight: kNorm, eps: eps, into: ks.pointer)
@@ -69,6 +67,6 @@ struct Attention {
         }
         let attended = FloatBuffer(T * heads * D)
         backend.attention(layout, q: qs.pointer, out: attended.pointer, kCache: cache.keys[layer], vCache: cache.values[layer])
-        backend.matmul(o, attended.pointer, tokens: T, out, bias: nil)  // [T, H]
+        backend.matmul(o, attended.pointer, tokens: T, out)  // [T, H]
     }
 }

@@ -15,11 +15,36 @@ struct GatedMLP {
 
     /// x: [T, H] → out: [T, H].
     func callAsFunction(_ x: UnsafePointer<Float>, tokens T: Int, into out: UnsafeMutablePointer<Float>, backend: ComputeBackend) {
-        let I = gate.rows
-        let g = FloatBuffer(T * I), u = FloatBuffer(T * I)
-        backend.matmul(gate, x, tokens: T, g.pointer, bias: nil)  // [T, I]
-        backend.matmul(up, x, tokens: T, u.pointer, bias: nil)    // [T, I]
-        siluMultiply(g.pointer, u.pointer, count: T * I)
-        backend.matmul(down, g.pointer, tokens: T, out, bias: nil)  // [T, H]
+        let hidden = Activations(self, tokens: T)
+        backend.matmulBatch(hidden.gateUp(x))
+        hidden.activate()
+        backend.matmul(down, hidden.gate.pointer, tokens: T, out)  // [T, H]
+    }
+
+    /// The intermediate activations of one call, split into steps so several MLPs (the chosen
+    /// experts of a MoE layer) can run each step as one batch of products.
+    final class Activations {
+        let mlp: GatedMLP
+        let tokens: Int
+        let gate: FloatBuffer  // [T, I]
+        let up: FloatBuffer    // [T, I]
+
+        init(_ mlp: GatedMLP, tokens: Int) {
+            self.mlp = mlp
+            self.tokens = tokens
+            gate = FloatBuffer(tokens * mlp.gate.rows)
+            up = FloatBuffer(tokens * mlp.up.rows)
+        }
+
+        func gateUp(_ x: UnsafePointer<Float>) -> [MatmulItem] {
+            [MatmulItem(mlp.gate, x, tokens: tokens, gate.pointer), MatmulItem(mlp.up, x, tokens: tokens, up.pointer)]
+        }
+
+        /// gate ← silu(gate) ⊙ up.
+        func activate() { siluMultiply(gate.pointer, up.pointer, count: gate.count) }
+
+        func down(into out: UnsafeMutablePointer<Float>) -> MatmulItem {
+            MatmulItem(mlp.down, gate.pointer, tokens: tokens, out)
+        }
     }
 }

@@ -22,7 +22,7 @@ struct GroupedTopKRouter {
     func route(_ x: UnsafePointer<Float>, tokens T: Int, backend: ComputeBackend) -> [Choice] {
         let E = gate.rows
         let logits = FloatBuffer(T * E)
-        backend.matmul(gate, x, tokens: T, logits.pointer, bias: nil)  // [T, E]
+        backend.matmul(gate, x, tokens: T, logits.pointer)  // [T, E]
         return (0..<T).map { t in choose(scores: (0..<E).map { 1 / (1 + exp(-logits[t * E + $0])) }) }
     }
 

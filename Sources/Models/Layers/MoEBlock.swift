@@ -15,21 +15,28 @@ struct MoEBlock {
         for (t, choice) in choices.enumerated() {
             for (e, w) in zip(choice.experts, choice.weights) { assigned[e].append((t, w)) }
         }
-        out.initialize(repeating: 0, count: T * H)
+        // Every chosen expert (and the shared expert) runs as two batches of products:
+        // gate+up for all, then down for all, so threads balance across experts.
+        var calls: [(activations: GatedMLP.Activations, input: FloatBuffer?, result: FloatBuffer, members: [(token: Int, weight: Float)])] = []
         for (e, members) in assigned.enumerated() where !members.isEmpty {
-            let n = members.count
-            let gathered = FloatBuffer(n * H), result = FloatBuffer(n * H)
+            let gathered = FloatBuffer(members.count * H)
             for (i, m) in members.enumerated() { gathered.row(i, width: H).update(from: x + m.token * H, count: H) }
-            experts[e](gathered.pointer, tokens: n, into: result.pointer, backend: backend)  // [n, H]
-            for (i, m) in members.enumerated() {
-                let src = result.row(i, width: H), dst = out + m.token * H
-                for j in 0..<H { dst[j] += m.weight * src[j] }
+            calls.append((GatedMLP.Activations(experts[e], tokens: members.count), gathered, FloatBuffer(members.count * H), members))
+        }
+        if let shared { calls.append((GatedMLP.Activations(shared, tokens: T), nil, FloatBuffer(T * H), [])) }
+        backend.matmulBatch(calls.flatMap { $0.activations.gateUp($0.input.map { UnsafePointer($0.pointer) } ?? x) })
+        for call in calls { call.activations.activate() }
+        backend.matmulBatch(calls.map { $0.activations.down(into: $0.result.pointer) })  // [n, H] each
+
+        if shared != nil { out.update(from: calls.last!.result.pointer, count: T * H) }
+        else { out.initialize(repeating: 0, count: T * H) }
+        var routed = [Float](repeating: 0, count: T * H)  // Σ_k w_k · expert_k(x), in expert order as HF adds them
+        for call in calls where !call.members.isEmpty {
+            for (i, m) in call.members.enumerated() {
+                let src = call.result.row(i, width: H)
+                for j in 0..<H { routed[m.token * H + j] += m.weight * src[j] }
             }
         }
-        if let shared {
-            let s = FloatBuffer(T * H)
-            shared(x, tokens: T, into: s.pointer, backend: backend)
-            addInPlace(out, s.pointer, count: T * H)
-        }
+        for i in 0..<T * H { out[i] = routed[i] + out[i] }
     }
 }

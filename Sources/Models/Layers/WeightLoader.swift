@@ -15,7 +15,7 @@ struct WeightLoader {
                 throw WeightsError.wrongShape(path: scale.path, tensor: scale.name, expected: [rows, 1], found: scale.shape)
             }
             _ = try checkpoint.optionalTensor("\(prefix).input_scale")  // static activation scale: unused, f32 math
-            return try WeightMatrix(view, scale: .perRow(floatArray(scale)))
+            return try WeightMatrix(view, scale: .perRow(FloatVector(floatArray(scale))))
         }
         if let scale = try checkpoint.optionalTensor("\(prefix).weight_scale_inv") {
             let block: Int
@@ -24,7 +24,7 @@ struct WeightLoader {
             guard scale.shape == expected else {
                 throw WeightsError.wrongShape(path: scale.path, tensor: scale.name, expected: expected, found: scale.shape)
             }
-            return try WeightMatrix(view, scale: .perBlock(floatArray(scale), block: block))
+            return try WeightMatrix(view, scale: .perBlock(FloatVector(floatArray(scale)), block: block))
         }
         throw WeightsError.missingTensor(name: "\(prefix).weight_scale", directory: checkpoint.directory.path)
     }
