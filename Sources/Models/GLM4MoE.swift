@@ -121,23 +121,71 @@ public final class GLM4MoEModel: @unchecked Sendable {
         unusedTensorNames = checkpoint.untakenTensorNames
     }
 
-    /// A KV cache sized for `tokens` positions in total across sequences.
-    public func makeCache(tokens: Int, blockSize: Int = 16) -> PagedKVCache {
-        PagedKVCache(layers: config.numHiddenLayers, kvHeads: config.numKeyValueHeads, headDim: config.headDim,
-                     blockSize: blockSize, blockCount: max(1, (tokens + blockSize - 1) / blockSize))
+    /// A KV cache sized for `tokens` positions in total across sequences; with `includeMTP`,
+    /// one more layer for the MTP head's own keys and values.
+    public func makeCache(tokens: Int, blockSize: Int = 16, includeMTP: Bool = false) -> PagedKVCache {
+        PagedKVCache(layers: config.numHiddenLayers + (includeMTP && mtp != nil ? 1 : 0), kvHeads: config.numKeyValueHeads,
+                     headDim: config.headDim, blockSize: blockSize, blockCount: max(1, (tokens + blockSize - 1) / blockSize))
     }
 
     /// Runs one forward pass over `batch`, appending its tokens to their sequences' caches, and
     /// returns logits [vocab] for each of `batch.logitRows`.
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) throws -> [[Float]] {
+        try forwardReturningHidden(batch, cache: cache).logits
+    }
+
+    /// `forward`, also returning each logit row's final hidden state after `model.norm` [H]:
+    /// the input the MTP layer takes.
+    public func forwardReturningHidden(_ batch: ForwardBatch, cache: PagedKVCache) throws -> (logits: [[Float]], hidden: [[Float]]) {
         let c = config, T = batch.tokens.count, H = c.hiddenSize
+        guard T > 0 else { return ([], []) }
+        let (layout, commit) = try prepare(batch, cache: cache)
+        let h = FloatBuffer(T * H)  // [T, H] residual stream
+        for t in 0..<T { embedding.row(batch.tokens[t], into: h.row(t, width: H)) }
+        for (index, layer) in layers.enumerated() {
+            layer(h, batch: batch, layout: layout, cache: cache, layer: index, config: c, backend: backend)
+        }
+        commit()
+        return head(h, rows: batch.logitRows, norm: finalNorm)
+    }
+
+    /// The MTP ("nextn") layer (spec §4.1) over a batch whose token at position i is t_{i+1},
+    /// given `previousHidden[t]`, the main model's normed hidden state at that position. Its keys
+    /// and values go to the cache's extra layer (`makeCache(includeMTP: true)`), in the batch's
+    /// own sequences. Returns logits predicting t_{i+2} for `batch.logitRows`.
+    public func forwardMTP(_ batch: ForwardBatch, previousHidden: [[Float]], cache: PagedKVCache) throws -> [[Float]] {
+        let c = config, T = batch.tokens.count, H = c.hiddenSize, eps = Float(c.rmsNormEps)
+        guard let mtp, cache.layers > c.numHiddenLayers else { throw ModelError.noMTPLayer }
+        precondition(previousHidden.count == T && previousHidden.allSatisfy { $0.count == H }, "one [H] hidden state per token")
         guard T > 0 else { return [] }
+        let (layout, commit) = try prepare(batch, cache: cache)
+        let embedded = FloatBuffer(T * H), hidden = FloatBuffer(T * H), joined = FloatBuffer(T * 2 * H)
+        for t in 0..<T {
+            embedding.row(batch.tokens[t], into: embedded.row(t, width: H))
+            hidden.row(t, width: H).update(from: previousHidden[t], count: H)
+        }
+        rmsNorm(embedded.pointer, rows: T, width: H, weight: mtp.embeddingNorm, eps: eps, into: embedded.pointer)
+        rmsNorm(hidden.pointer, rows: T, width: H, weight: mtp.hiddenNorm, eps: eps, into: hidden.pointer)
+        for t in 0..<T {  // [T, 2H]: embedding part first
+            joined.row(t, width: 2 * H).update(from: embedded.row(t, width: H), count: H)
+            (joined.row(t, width: 2 * H) + H).update(from: hidden.row(t, width: H), count: H)
+        }
+        let h = FloatBuffer(T * H)
+        backend.matmul(mtp.projection, joined.pointer, tokens: T, h.pointer)  // [T, H]
+        mtp.decoder(h, batch: batch, layout: layout, cache: cache, layer: c.numHiddenLayers, config: c, backend: backend)
+        commit()
+        return head(h, rows: batch.logitRows, norm: mtp.headNorm).logits
+    }
+
+    /// Checks the batch, reserves cache room for its new positions, and describes where each
+    /// token's keys live. `commit` records the new lengths once the pass has succeeded.
+    private func prepare(_ batch: ForwardBatch, cache: PagedKVCache) throws -> (AttentionLayout, commit: () -> Void) {
+        let c = config, T = batch.tokens.count
         precondition(Set(batch.sequences.map(ObjectIdentifier.init)).count == batch.sequences.count,
                      "a sequence may appear only once in a batch")
         for token in batch.tokens where token < 0 || token >= c.vocabSize {
             throw ModelError.tokenOutOfRange(token: token, vocabularySize: c.vocabSize)
         }
-        // Room in the cache for every sequence's new positions.
         var newLength = batch.sequences.map(\.length)
         for t in 0..<T { newLength[batch.sequenceIndex[t]] = max(newLength[batch.sequenceIndex[t]], batch.positions[t] + 1) }
         for (s, sequence) in batch.sequences.enumerated() {
@@ -155,24 +203,19 @@ public final class GLM4MoEModel: @unchecked Sendable {
             heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads, headDim: c.headDim, blockSize: cache.blockSize,
             blockTable: blockTable, tableOffset: batch.sequenceIndex.map { Int64(tableStart[$0]) },
             context: batch.positions.map { Int64($0 + 1) }, scale: 1 / Float(c.headDim).squareRoot())
-
-        let h = FloatBuffer(T * H)  // [T, H] residual stream
-        for t in 0..<T { embedding.row(batch.tokens[t], into: h.row(t, width: H)) }
-        for (index, layer) in layers.enumerated() {
-            layer(h, batch: batch, layout: layout, cache: cache, layer: index, config: c, backend: backend)
-        }
-        for (s, sequence) in batch.sequences.enumerated() { sequence.length = newLength[s] }
-        return logits(h, rows: batch.logitRows)
+        return (layout, { for (s, sequence) in batch.sequences.enumerated() { sequence.length = newLength[s] } })
     }
 
-    /// Final norm and lm_head on the selected rows of the residual stream h: [T, H].
-    private func logits(_ h: FloatBuffer, rows: [Int]) -> [[Float]] {
+    /// Norm and lm_head on the selected rows of the residual stream h: [T, H]; returns the
+    /// logits and the normed rows.
+    private func head(_ h: FloatBuffer, rows: [Int], norm: [Float]) -> (logits: [[Float]], hidden: [[Float]]) {
         let H = config.hiddenSize, V = config.vocabSize, R = rows.count
-        guard R > 0 else { return [] }
+        guard R > 0 else { return ([], []) }
         let selected = FloatBuffer(R * H), normed = FloatBuffer(R * H), out = FloatBuffer(R * V)
         for (i, r) in rows.enumerated() { selected.row(i, width: H).update(from: h.row(r, width: H), count: H) }
-        rmsNorm(selected.pointer, rows: R, width: H, weight: finalNorm, eps: Float(config.rmsNormEps), into: normed.pointer)
+        rmsNorm(selected.pointer, rows: R, width: H, weight: norm, eps: Float(config.rmsNormEps), into: normed.pointer)
         backend.matmul(lmHead, normed.pointer, tokens: R, out.pointer)  // [R, V]
-        return (0..<R).map { Array(UnsafeBufferPointer(start: out.row($0, width: V), count: V)) }
+        return ((0..<R).map { Array(UnsafeBufferPointer(start: out.row($0, width: V), count: V)) },
+                (0..<R).map { Array(UnsafeBufferPointer(start: normed.row($0, width: H), count: H)) })
     }
 }

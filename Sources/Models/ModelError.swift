@@ -9,6 +9,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case contextOverflow(sequence: Int, needed: Int, limit: Int)
     case outOfCacheBlocks(needed: Int, free: Int)
     case emptyPrompt
+    case noMTPLayer
 
     public var description: String {
         switch self {
@@ -24,6 +25,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             "sequence \(sequence) needs \(needed) positions but the context holds \(limit)"
         case .outOfCacheBlocks(let needed, let free): "KV cache full: need \(needed) blocks, \(free) free"
         case .emptyPrompt: "the prompt has no tokens"
+        case .noMTPLayer: "the checkpoint has no MTP layer (model.layers.{num_hidden_layers}.*), or the cache was made without it"
         }
     }
 }
