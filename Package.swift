@@ -8,10 +8,17 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "glm", targets: ["glm"]),
-        .library(name: "GLM", targets: ["Weights", "Kernels", "Models", "Sampling", "Engine", "Tokenizers", "Templates", "OutputParsers"]),
+        .library(name: "GLM", targets: ["Weights", "Kernels", "Models", "Sampling", "Engine", "Tokenizers", "Templates", "OutputParsers",
+                                        "OpenAIAPI", "Constraints", "Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Hot loops with per-function ISA targets (AVX-512 / AVX2 / portable) and the thread pool.
@@ -32,20 +39,50 @@ let package = Package(
         .target(name: "Templates"),
         // GLM-4.5 tool-call and reasoning output parsers.
         .target(name: "OutputParsers"),
+        // OpenAI-compatible request/response DTOs and error JSON (pure Codable, no server import).
+        .target(name: "OpenAIAPI"),
+        // Per-request logit processors: penalties, logit bias, tool-call constrained decoding.
+        .target(name: "Constraints", dependencies: ["Engine"]),
+        // `glm serve`: the Hummingbird app (routes, SSE, errors, metrics) over an InferenceEngine.
+        .target(
+            name: "Server",
+            dependencies: [
+                "Engine", "Models", "Kernels", "Sampling", "Tokenizers", "Templates", "OutputParsers", "OpenAIAPI",
+                "Constraints",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "glm",
             dependencies: [
-                "Engine", "Models", "Sampling", "Tokenizers", "Templates", "OutputParsers",
+                "Engine", "Models", "Sampling", "Tokenizers", "Templates", "OutputParsers", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "WeightsTests", dependencies: ["Weights"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModelTests", dependencies: ["Models", "Engine", "Sampling"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "OutputParsersTests", dependencies: ["OutputParsers"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "OpenAIAPI", "Constraints", "Engine", "Models", "Sampling", "Tokenizers", "Templates",
+                "OutputParsers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

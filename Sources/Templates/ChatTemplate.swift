@@ -44,6 +44,7 @@ public struct ChatTemplate: Sendable {
     /// jinja2's `template.render(**variables)`.
     public func render(variables: [String: JSONValue]) throws -> String {
         let interp = Interpreter()
+        defer { interp.releaseMacroScopes() }
         interp.maxSteps = stepLimit
         let globals = Scope(parent: nil)
         Globals.install(into: globals, now: now)

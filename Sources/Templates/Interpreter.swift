@@ -173,8 +173,18 @@ final class Interpreter {
         }
     }
 
+    /// Scopes captured by macros. A macro holds its defining scope and that scope holds the
+    /// macro, so `releaseMacroScopes` must clear them after a render or the cycle leaks.
+    private var macroScopes: [Scope] = []
+
+    func releaseMacroScopes() {
+        for scope in macroScopes { scope.vars.removeAll() }
+        macroScopes.removeAll()
+    }
+
     private func makeMacro(_ def: MacroDef, scope: Scope) -> Callable {
-        Callable(def.name) { [unowned self] args in
+        macroScopes.append(scope)
+        return Callable(def.name) { [unowned self] args in
             try self.enterCall()
             defer { self.callDepth -= 1 }
             try self.tick()

@@ -137,7 +137,7 @@ struct TokenizerFuzzTests {
             let start = Date()
             let ids = Fixtures.glmJSON.encode(text)
             #expect(same(Fixtures.glmJSON.decode(ids), text))
-            #expect(Date().timeIntervalSince(start) < 5, "\(text.prefix(10).debugDescription)… took too long")
+            #expect(Date().timeIntervalSince(start) < 60, "\(text.prefix(10).debugDescription)… took too long")
         }
     }
 

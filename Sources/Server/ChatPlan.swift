@@ -1,0 +1,242 @@
+import Constraints
+import Engine
+import Foundation
+import OpenAIAPI
+import OutputParsers
+import Templates
+
+/// A validated chat request: the rendered prompt, one engine request per choice, and how the
+/// output is parsed.
+struct ChatPlan: Sendable {
+    var prompt: String
+    var promptIds: [Int]
+    var specs: [GenerationSpec]
+    var stream: Bool
+    var includeUsage: Bool
+    var logprobs: Bool
+    var parsing: OutputParsing
+
+    /// How output text becomes reasoning, content and tool calls (`--reasoning-parser`,
+    /// `--tool-call-parser`, `separate_reasoning`, `tools`, `tool_choice`).
+    struct OutputParsing: Sendable {
+        var parseReasoning: Bool
+        var parseToolCalls: Bool
+        var promptEndsInThink: Bool
+        /// The request's tools as JSON text (argument typing needs their schemas).
+        var toolsJSON: String
+        var toolNames: Set<String>
+        /// `parallel_tool_calls: false`: at most one call is returned.
+        var maxToolCalls: Int?
+        var usesParser: Bool { parseReasoning || parseToolCalls }
+    }
+
+    static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
+
+    /// Validates `body` (a `/v1/chat/completions` JSON body) and renders its prompt.
+    static func make(body: Data, model: ServingModel, configuration: ServerConfiguration) throws -> ChatPlan {
+        let request = try decodeRequest(ChatCompletionRequest.self, from: body)
+        try RequestChecks.model(request.model, configuration: configuration)
+        guard case .object(let raw) = try JSONValue.parse(data: body) else {
+            throw APIError.invalidRequest("The request body must be a JSON object.", code: "invalid_json")
+        }
+        guard !request.messages.isEmpty, case .array(var rawMessages)? = raw["messages"] else {
+            throw APIError.invalidRequest("'messages' must be a non-empty array.", param: "messages")
+        }
+        guard let template = model.template else {
+            throw APIError.invalidRequest("This model has no chat template; use /v1/completions or start the server with "
+                                          + "--chat-template.", param: "messages")
+        }
+
+        // Tools and tool_choice.
+        let tools = request.tools ?? []
+        var toolNames: [String] = []
+        for (i, tool) in tools.enumerated() {
+            guard tool.type == "function" else {
+                throw APIError.invalidRequest("tools[\(i)].type must be \"function\", got \"\(tool.type)\".", param: "tools[\(i)].type")
+            }
+            let name = tool.function.name
+            guard !name.isEmpty, !name.contains(where: { $0.isNewline }) else {
+                throw APIError.invalidRequest("tools[\(i)].function.name must be a non-empty name without line breaks.",
+                                              param: "tools[\(i)].function.name")
+            }
+            guard !toolNames.contains(name) else {
+                throw APIError.invalidRequest("tools[\(i)]: the function name '\(name)' is used twice.", param: "tools[\(i)].function.name")
+            }
+            switch tool.function.parameters {
+            case nil, .null?, .object?: break
+            default:
+                throw APIError.invalidRequest("tools[\(i)].function.parameters must be a JSON schema object.",
+                                              param: "tools[\(i)].function.parameters")
+            }
+            toolNames.append(name)
+        }
+        let choice = request.toolChoice ?? (tools.isEmpty ? .none : .auto)
+        switch choice {
+        case .required where tools.isEmpty:
+            throw APIError.invalidRequest("tool_choice \"required\" needs a non-empty 'tools' list.", param: "tool_choice")
+        case .function(let name) where !toolNames.contains(name):
+            throw APIError.invalidRequest("tool_choice names the function '\(name)', which is not in 'tools'.", param: "tool_choice")
+        default: break
+        }
+        let renderTools = !tools.isEmpty && choice != .none
+
+        if let format = request.responseFormat, format.type != "text" {
+            throw APIError.invalidRequest("response_format \"\(format.type)\" is not supported yet; only \"text\".",
+                                          param: "response_format")
+        }
+
+        // Messages.
+        for (i, m) in request.messages.enumerated() {
+            guard roles.contains(m.role) else {
+                throw APIError.invalidRequest("messages[\(i)].role must be one of system, developer, user, assistant, tool; "
+                                              + "got \"\(m.role)\".", param: "messages[\(i)].role")
+            }
+            if case .parts(let parts)? = m.content, let bad = parts.first(where: { $0.type != "text" }) {
+                throw APIError.invalidRequest("messages[\(i)].content: content parts of type \"\(bad.type)\" are not supported "
+                                              + "by this model; only \"text\".", param: "messages[\(i)].content")
+            }
+            if m.role == "user" || m.role == "system" || m.role == "developer", m.content == nil {
+                throw APIError.invalidRequest("messages[\(i)].content is required for role \"\(m.role)\".",
+                                              param: "messages[\(i)].content")
+            }
+            for (j, call) in (m.toolCalls ?? []).enumerated() {
+                let place = "messages[\(i)].tool_calls[\(j)]"
+                guard m.role == "assistant" else {
+                    throw APIError.invalidRequest("\(place): only assistant messages carry tool calls.", param: place)
+                }
+                if !tools.isEmpty && !toolNames.contains(call.function.name) {
+                    throw APIError.invalidRequest("\(place) calls '\(call.function.name)', which is not in 'tools'.",
+                                                  param: "\(place).function.name")
+                }
+                switch call.function.arguments {
+                case .string(let s)?:
+                    let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if !trimmed.isEmpty {
+                        guard case .object? = try? JSONValue.parse(trimmed) else {
+                            throw APIError.invalidRequest("\(place).function.arguments must be a JSON object encoded as a string.",
+                                                          param: "\(place).function.arguments")
+                        }
+                    }
+                case .object?, nil, .null?: break
+                default:
+                    throw APIError.invalidRequest("\(place).function.arguments must be a JSON object encoded as a string.",
+                                                  param: "\(place).function.arguments")
+                }
+            }
+            // The template knows system, not OpenAI's newer "developer" role.
+            if m.role == "developer", case .object(var o) = rawMessages[i] {
+                o["role"] = .string("system")
+                rawMessages[i] = .object(o)
+            }
+        }
+
+        // Render and tokenize.
+        var extra: [String: JSONValue] = [:]
+        if case .object(let kwargs)? = raw["chat_template_kwargs"] {
+            for (k, v) in kwargs.entries where !["messages", "tools", "add_generation_prompt"].contains(k) { extra[k] = v }
+        }
+        let rawTools: [JSONValue]? = renderTools ? raw["tools"]?.arrayValue : nil
+        let prompt = try template.render(messages: rawMessages, tools: rawTools, addGenerationPrompt: true, extra: extra)
+        let promptIds = model.tokenizer.encode(prompt)
+
+        // Limits and sampling.
+        let n = try RequestChecks.choiceCount(request.n)
+        let logprobs = request.logprobs ?? false
+        var topLogprobs: Int?
+        if let top = request.topLogprobs {
+            guard (0...20).contains(top) else {
+                throw APIError.invalidRequest("'top_logprobs' must be between 0 and 20, got \(top).", param: "top_logprobs")
+            }
+            guard logprobs else {
+                throw APIError.invalidRequest("'top_logprobs' needs 'logprobs' set to true.", param: "top_logprobs")
+            }
+            topLogprobs = top
+        }
+        if logprobs && topLogprobs == nil { topLogprobs = 0 }
+        let (budget, param) = request.maxCompletionTokens.map { ($0, "max_completion_tokens") } ?? (request.maxTokens, "max_tokens")
+        let maxTokens = try RequestChecks.maxTokens(budget, param: param, promptTokens: promptIds.count,
+                                                    context: configuration.contextLength(of: model))
+        let sampling = try SamplingPlan(request.sampling, model: model, prompt: promptIds)
+
+        // Output parsing and constrained decoding.
+        let toolsJSON = rawTools.map { JSONValue.array($0).compactJSON } ?? "[]"
+        let parsing = OutputParsing(
+            parseReasoning: configuration.parsesReasoning && request.separateReasoning != false,
+            parseToolCalls: configuration.parsesToolCalls && renderTools,
+            promptEndsInThink: Glm45ReasoningStreamParser.promptEndsInsideThink(prompt),
+            toolsJSON: toolsJSON, toolNames: Set(toolNames), maxToolCalls: request.parallelToolCalls == false ? 1 : nil)
+        var grammar: ToolCallGrammar?
+        switch choice {
+        case .required, .function:
+            grammar = try ToolGrammarBuilder.grammar(for: choice, tools: rawTools ?? [], model: model,
+                                                     stopTokens: sampling.stopTokenIds,
+                                                     parallel: request.parallelToolCalls ?? true)
+        default: break
+        }
+        let startsInReasoning = ToolGrammarBuilder.thinks(prompt: prompt)
+
+        let skipSpecial = request.skipSpecialTokens ?? true
+        let specs = (0..<n).map { i -> GenerationSpec in
+            var extra: [any LogitProcessor] = []
+            if let grammar { extra.append(ToolCallConstraint(grammar: grammar, startsInReasoning: startsInReasoning)) }
+            let request = GenerationRequest(prompt: promptIds, maxTokens: maxTokens, sampling: sampling.parameters(forChoice: i),
+                                            stopTokenIds: sampling.stopTokenIds, processors: sampling.processors(extra: extra),
+                                            topLogprobs: topLogprobs)
+            return GenerationSpec(request: request, stopStrings: sampling.stopStrings, skipSpecialTokens: skipSpecial)
+        }
+        let stream = request.stream ?? false
+        return ChatPlan(prompt: prompt, promptIds: promptIds, specs: specs, stream: stream,
+                        includeUsage: stream && request.streamOptions?.includeUsage == true, logprobs: logprobs,
+                        parsing: parsing)
+    }
+}
+
+/// Builds the token grammar that `tool_choice: "required"` / a named function enforces.
+enum ToolGrammarBuilder {
+    /// True when the model will think before answering: the prompt does not already close the
+    /// think block (GLM-4.5 with `enable_thinking: false` ends the prompt with `<think></think>`).
+    static func thinks(prompt: String) -> Bool {
+        var end = prompt.endIndex
+        while end > prompt.startIndex, prompt[prompt.index(before: end)].isWhitespace { end = prompt.index(before: end) }
+        return !prompt[..<end].hasSuffix("</think>")
+    }
+
+    static func grammar(for choice: ToolChoice, tools: [JSONValue], model: ServingModel, stopTokens: Set<Int>,
+                        parallel: Bool) throws -> ToolCallGrammar {
+        guard let m = model.markup else {
+            throw APIError.invalidRequest("tool_choice \"required\" or a named function needs GLM's tool-call tokens, "
+                                          + "which this model's tokenizer lacks.", param: "tool_choice")
+        }
+        var functions: [ToolCallGrammar.Function] = []
+        for tool in tools {
+            guard case .object(let f)? = tool["function"], case .string(let name)? = f["name"] else { continue }
+            if case .function(let wanted) = choice, wanted != name { continue }
+            var properties: [(name: String, tokens: [Int])]? = []
+            var required: Set<String> = []
+            if case .object(let schema)? = f["parameters"] {
+                if case .object(let props)? = schema["properties"] {
+                    let open = schema["additionalProperties"].map { v -> Bool in
+                        if case .bool(false) = v { return false }
+                        return true
+                    } ?? false
+                    properties = open ? nil : props.keys.map { ($0, model.tokenizer.encode($0, allowSpecial: false)) }
+                    if case .array(let names)? = schema["required"] {
+                        required = Set(names.compactMap(\.stringValue)).intersection(props.keys)
+                    }
+                } else {
+                    properties = nil
+                }
+            }
+            if properties?.contains(where: { $0.tokens.isEmpty }) == true { properties = nil }
+            functions.append(.init(name: name, nameTokens: model.tokenizer.encode(name + "\n", allowSpecial: false),
+                                   properties: properties, required: required))
+        }
+        let tokens = ToolCallGrammar.Tokens(
+            newline: m.newline, toolCallStart: m.toolCallStart, toolCallEnd: m.toolCallEnd, argKeyStart: m.argKeyStart,
+            argKeyEnd: m.argKeyEnd, argValueStart: m.argValueStart, argValueEnd: m.argValueEnd, thinkEnd: m.thinkEnd)
+        var multiple = parallel
+        if case .function = choice { multiple = false }
+        return ToolCallGrammar(functions: functions, tokens: tokens, stopTokens: stopTokens,
+                               markupTokens: model.addedTokenIds, allowsMultipleCalls: multiple)
+    }
+}

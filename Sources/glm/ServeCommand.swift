@@ -1,0 +1,187 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Logging
+import Server
+
+/// `glm serve`: an OpenAI-compatible server, started with SGLang's `launch_server` flags.
+///
+///     glm serve --model-path zai-org/GLM-4.5-Air-FP8 --tool-call-parser glm45 --reasoning-parser glm45 \
+///         --served-model-name glm-4.5-air-fp8 --host 0.0.0.0 --port 8000
+///
+/// Flags that SGLang has and this engine cannot honour yet are accepted, with a one-line note of
+/// what they do here, so that SGLang command lines work unchanged.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a model over the OpenAI API (SGLang's command-line flags).",
+        discussion: """
+        Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health \
+        (503 while loading), GET /health_generate, POST /tokenize, POST /detokenize, GET /metrics \
+        (with --enable-metrics).
+        """
+    )
+
+    // MARK: Model
+
+    @Option(name: .customLong("model-path"), help: ArgumentHelp(
+        "A checkpoint folder, or a Hugging Face repo id present in the local Hugging Face cache.",
+        discussion: "The cache is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub."))
+    var modelPath: String
+
+    @Option(name: .customLong("served-model-name"), help: "The model id clients use (default: --model-path).")
+    var servedModelName: String?
+
+    @Option(name: .customLong("tokenizer-path"), help: "Accepted for SGLang compatibility; must equal --model-path here.")
+    var tokenizerPath: String?
+
+    @Option(name: .customLong("chat-template"), help: "A Jinja chat-template file replacing the model folder's.")
+    var chatTemplate: String?
+
+    @Option(name: .customLong("context-length"), help: "Largest prompt plus completion, in tokens (default: the model's max_position_embeddings).")
+    var contextLength: Int?
+
+    @Option(name: .customLong("tool-call-parser"), help: "Parse tool calls out of the output: glm45.")
+    var toolCallParser: String?
+
+    @Option(name: .customLong("reasoning-parser"), help: "Return <think> blocks as reasoning_content: glm45.")
+    var reasoningParser: String?
+
+    // MARK: Server
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 30000
+
+    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>' (all routes but /health and /metrics).")
+    var apiKey: String?
+
+    @Option(name: .customLong("max-running-requests"), help: "Most requests generating at once (the serial engine runs one at a time; with --max-queued-requests this bounds admission).")
+    var maxRunningRequests = 16
+
+    @Option(name: .customLong("max-queued-requests"), help: "Most requests waiting beyond the running ones; more get 503.")
+    var maxQueuedRequests = 256
+
+    @Option(name: .customLong("max-request-body-bytes"), help: "Largest request body accepted (413 above).")
+    var maxRequestBodyBytes = 32 * 1024 * 1024
+
+    @Flag(name: .customLong("enable-metrics"), help: "Serve Prometheus metrics at /metrics.")
+    var enableMetrics = false
+
+    @Flag(name: .customLong("log-requests"), help: "Log every request and its outcome.")
+    var logRequests = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @Option(help: "Kernel worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("debug-load-delay"), help: ArgumentHelp("Seconds to wait before loading (tests).", visibility: .hidden))
+    var debugLoadDelay: Double = 0
+
+    // MARK: Accepted for SGLang compatibility
+
+    @Option(name: [.customLong("tp-size"), .customLong("tensor-parallel-size")], help: "SGLang tensor parallelism; this server runs on one machine's CPUs.")
+    var tpSize: Int?
+
+    @Option(name: [.customLong("dp-size"), .customLong("data-parallel-size")], help: "SGLang data parallelism; one engine here.")
+    var dpSize: Int?
+
+    @Option(name: .customLong("mem-fraction-static"), help: "SGLang GPU memory fraction; the KV cache here is sized per request.")
+    var memFractionStatic: Double?
+
+    @Option(name: .customLong("speculative-algorithm"), help: "Speculative decoding (EAGLE/NEXTN on GLM's MTP layer): not implemented yet.")
+    var speculativeAlgorithm: String?
+
+    @Option(name: .customLong("speculative-num-steps"), help: "Speculative decoding draft steps: not implemented yet.")
+    var speculativeNumSteps: Int?
+
+    @Option(name: .customLong("speculative-eagle-topk"), help: "Speculative decoding draft top-k: not implemented yet.")
+    var speculativeEagleTopk: Int?
+
+    @Option(name: .customLong("speculative-num-draft-tokens"), help: "Speculative decoding draft tokens: not implemented yet.")
+    var speculativeNumDraftTokens: Int?
+
+    @Option(name: .customLong("speculative-draft-model-path"), help: "Speculative decoding draft model: not implemented yet.")
+    var speculativeDraftModelPath: String?
+
+    @Flag(name: .customLong("disable-shared-experts-fusion"), help: "SGLang kernel option; shared experts are never fused here.")
+    var disableSharedExpertsFusion = false
+
+    @Flag(name: .customLong("trust-remote-code"), help: "Accepted; no model code is ever loaded from the checkpoint.")
+    var trustRemoteCode = false
+
+    @Option(name: .customLong("kv-cache-dtype"), help: "SGLang KV-cache dtype; the KV cache here is f32.")
+    var kvCacheDtype: String?
+
+    @Option(name: .customLong("chunked-prefill-size"), help: "SGLang prefill chunk size; not used by this engine.")
+    var chunkedPrefillSize: Int?
+
+    func validate() throws {
+        guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 0...65535, got \(port)") }
+        if let p = toolCallParser, !ServerConfiguration.toolCallParsers.contains(p) {
+            throw ValidationError("--tool-call-parser \(p) is not supported; use one of: \(ServerConfiguration.toolCallParsers.joined(separator: ", "))")
+        }
+        if let p = reasoningParser, !ServerConfiguration.reasoningParsers.contains(p) {
+            throw ValidationError("--reasoning-parser \(p) is not supported; use one of: \(ServerConfiguration.reasoningParsers.joined(separator: ", "))")
+        }
+        if let c = contextLength, c < 1 { throw ValidationError("--context-length must be positive, got \(c)") }
+        guard maxRunningRequests >= 1 else { throw ValidationError("--max-running-requests must be at least 1") }
+        guard maxQueuedRequests >= 0 else { throw ValidationError("--max-queued-requests must be at least 0") }
+        guard maxRequestBodyBytes >= 1024 else { throw ValidationError("--max-request-body-bytes must be at least 1024") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        if let t = tokenizerPath, t != modelPath {
+            throw ValidationError("--tokenizer-path must be the model folder (a separate tokenizer is not supported)")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
+    }
+
+    /// One line per accepted flag that does not do here what it does in SGLang.
+    var notes: [String] {
+        var out: [String] = []
+        if let tp = tpSize, tp != 1 { out.append("--tp-size \(tp): ignored; this server runs on the CPUs of one machine") }
+        if let dp = dpSize, dp != 1 { out.append("--dp-size \(dp): ignored; one engine serves all requests") }
+        if let m = memFractionStatic { out.append("--mem-fraction-static \(m): ignored; no GPU memory pool, the KV cache is sized per request") }
+        if speculativeAlgorithm != nil || speculativeNumSteps != nil || speculativeEagleTopk != nil
+            || speculativeNumDraftTokens != nil || speculativeDraftModelPath != nil {
+            out.append("--speculative-*: speculative decoding (MTP) is not implemented yet; decoding one token per step")
+        }
+        if disableSharedExpertsFusion { out.append("--disable-shared-experts-fusion: no effect; shared experts are never fused here") }
+        if let d = kvCacheDtype { out.append("--kv-cache-dtype \(d): ignored; the KV cache is f32") }
+        if let c = chunkedPrefillSize { out.append("--chunked-prefill-size \(c): ignored; prompts are prefilled whole") }
+        return out
+    }
+
+    var serverConfiguration: ServerConfiguration {
+        var c = ServerConfiguration(modelPath: modelPath)
+        c.servedModelName = servedModelName
+        c.host = host
+        c.port = port
+        c.apiKey = apiKey
+        c.contextLength = contextLength
+        c.maxRunningRequests = maxRunningRequests
+        c.maxQueuedRequests = maxQueuedRequests
+        c.maxRequestBodyBytes = maxRequestBodyBytes
+        c.toolCallParser = toolCallParser
+        c.reasoningParser = reasoningParser
+        c.chatTemplate = chatTemplate
+        c.enableMetrics = enableMetrics
+        c.logRequests = logRequests
+        c.threads = threads
+        c.debugLoadDelay = .milliseconds(Int(max(0, debugLoadDelay) * 1000))
+        return c
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "glm.serve")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        for note in notes { logger.notice("\(note)") }
+        let configuration = serverConfiguration
+        let app = try buildApplication(configuration: configuration, makeEngine: { SerialEngine(model: $0) }, logger: logger)
+        logger.info("glm serve: starting on \(host):\(port); loading \(modelPath) in the background (/health is 503 until ready)")
+        try await app.runService()
+    }
+}
