@@ -90,8 +90,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: [.customLong("dp-size"), .customLong("data-parallel-size")], help: "SGLang data parallelism; one engine here.")
     var dpSize: Int?
 
-    @Option(name: .customLong("mem-fraction-static"), help: "SGLang GPU memory fraction; the KV cache here is sized per request.")
+    @Option(name: .customLong("mem-fraction-static"), help: "Fraction of RAM for weights plus the KV cache (default 0.8).")
     var memFractionStatic: Double?
+
+    @Option(name: .customLong("max-total-tokens"), help: "KV cache size in tokens (overrides --mem-fraction-static).")
+    var maxTotalTokens: Int?
+
+    @Option(name: .customLong("page-size"), help: "Tokens per KV cache block.")
+    var pageSize = 16
+
+    @Flag(name: .customLong("disable-radix-cache"), help: "Turn off prefix caching.")
+    var disableRadixCache = false
 
     @Option(name: .customLong("speculative-algorithm"), help: "Speculative decoding (EAGLE/NEXTN on GLM's MTP layer): not implemented yet.")
     var speculativeAlgorithm: String?
@@ -117,7 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("kv-cache-dtype"), help: "SGLang KV-cache dtype; the KV cache here is f32.")
     var kvCacheDtype: String?
 
-    @Option(name: .customLong("chunked-prefill-size"), help: "SGLang prefill chunk size; not used by this engine.")
+    @Option(name: .customLong("chunked-prefill-size"), help: "Most prompt tokens prefilled per step (-1: whole prompts; default 512).")
     var chunkedPrefillSize: Int?
 
     func validate() throws {
@@ -130,6 +139,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let c = contextLength, c < 1 { throw ValidationError("--context-length must be positive, got \(c)") }
         guard maxRunningRequests >= 1 else { throw ValidationError("--max-running-requests must be at least 1") }
+        guard pageSize >= 1 else { throw ValidationError("--page-size must be at least 1, got \(pageSize)") }
+        if let m = memFractionStatic, !(m > 0 && m <= 1) { throw ValidationError("--mem-fraction-static must be in (0, 1], got \(m)") }
+        if let t = maxTotalTokens, t < pageSize { throw ValidationError("--max-total-tokens must hold at least one page of \(pageSize) tokens") }
         guard maxQueuedRequests >= 0 else { throw ValidationError("--max-queued-requests must be at least 0") }
         guard maxRequestBodyBytes >= 1024 else { throw ValidationError("--max-request-body-bytes must be at least 1024") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
@@ -144,15 +156,23 @@ struct ServeCommand: AsyncParsableCommand {
         var out: [String] = []
         if let tp = tpSize, tp != 1 { out.append("--tp-size \(tp): ignored; this server runs on the CPUs of one machine") }
         if let dp = dpSize, dp != 1 { out.append("--dp-size \(dp): ignored; one engine serves all requests") }
-        if let m = memFractionStatic { out.append("--mem-fraction-static \(m): ignored; no GPU memory pool, the KV cache is sized per request") }
         if speculativeAlgorithm != nil || speculativeNumSteps != nil || speculativeEagleTopk != nil
             || speculativeNumDraftTokens != nil || speculativeDraftModelPath != nil {
             out.append("--speculative-*: speculative decoding (MTP) is not implemented yet; decoding one token per step")
         }
         if disableSharedExpertsFusion { out.append("--disable-shared-experts-fusion: no effect; shared experts are never fused here") }
         if let d = kvCacheDtype { out.append("--kv-cache-dtype \(d): ignored; the KV cache is f32") }
-        if let c = chunkedPrefillSize { out.append("--chunked-prefill-size \(c): ignored; prompts are prefilled whole") }
         return out
+    }
+
+    var engineOptions: EngineOptions {
+        var o = EngineOptions(maxRunningRequests: maxRunningRequests, maxWaitingRequests: maxQueuedRequests)
+        if let c = chunkedPrefillSize { o.chunkedPrefillSize = c > 0 ? c : nil }
+        if let m = memFractionStatic { o.memFractionStatic = m }
+        o.maxTotalTokens = maxTotalTokens
+        o.blockSize = pageSize
+        o.enableRadixCache = !disableRadixCache
+        return o
     }
 
     var serverConfiguration: ServerConfiguration {
@@ -180,7 +200,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         for note in notes { logger.notice("\(note)") }
         let configuration = serverConfiguration
-        let app = try buildApplication(configuration: configuration, makeEngine: { SerialEngine(model: $0) }, logger: logger)
+        let options = engineOptions
+        let app = try buildApplication(configuration: configuration, makeEngine: { try BatchingEngine(model: $0, options: options) },
+                                       logger: logger)
         logger.info("glm serve: starting on \(host):\(port); loading \(modelPath) in the background (/health is 503 until ready)")
         try await app.runService()
     }

@@ -76,7 +76,6 @@ def test_repo_id_from_hf_home_and_the_exact_sglang_command_line():
             log = stop_server(proc)
         assert "--tp-size 4: ignored" in log
         assert "--speculative-*" in log
-        assert "--mem-fraction-static 0.7" in log
 
 
 def test_missing_repo_says_where_it_looked_and_how_to_download():

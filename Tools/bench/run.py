@@ -92,6 +92,35 @@ def machine_info() -> dict:
     return info
 
 
+def cpu_busy(sample_s: float = 1.0) -> float:
+    """Fraction of all CPU time spent busy over `sample_s` (0..1), from /proc/stat."""
+    def snap():
+        f = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = f[3] + (f[4] if len(f) > 4 else 0)
+        return sum(f[:8]), idle
+    try:
+        t0, i0 = snap()
+        time.sleep(sample_s)
+        t1, i1 = snap()
+        return max(0.0, 1 - (i1 - i0) / max(1, t1 - t0))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def settle(a, what: str) -> float:
+    """With --wait-idle S: waits (up to S seconds) until the other processes leave the CPUs
+    nearly idle (< 10 % busy over 2 s). Returns the busy fraction seen last, for the report."""
+    busy = cpu_busy(2.0)
+    deadline = time.time() + a.wait_idle
+    while busy > 0.10 and time.time() < deadline:
+        log(f"{what}: CPUs {100 * busy:.0f} % busy with other work; waiting (--wait-idle)")
+        time.sleep(5)
+        busy = cpu_busy(2.0)
+    if busy > 0.10:
+        log(f"warning: {what} starts while the CPUs are {100 * busy:.0f} % busy with other work")
+    return busy
+
+
 # ---------------------------------------------------------------------------------------------
 # Checkpoint and bytes read per decoded token
 # ---------------------------------------------------------------------------------------------
@@ -238,7 +267,9 @@ def bench_glm(a, variant: str) -> dict | None:
     cmd = [exe, "bench", "--model-path", a.model_path, "--prompt-len", a.prompt_len, "--gen-len", a.gen_len,
            "--threads", a.threads]
     best = None
+    busy_seen = 0.0
     for r in range(a.repeats):
+        busy_seen = max(busy_seen, settle(a, label))
         p = run_cmd(cmd, check=False, record=(r == 0))
         if p.returncode != 0:
             log(f"{label}: glm bench failed (exit {p.returncode}):\n{(p.stdout or '')[-2000:]}{(p.stderr or '')[-3000:]}")
@@ -251,6 +282,7 @@ def bench_glm(a, variant: str) -> dict | None:
         best = merge_best(best, res)
     best["label"] = label
     best["raw"] = p.stdout
+    best["busy_before"] = busy_seen
     return best
 
 
@@ -331,6 +363,7 @@ def bench_llama(a, gguf: Path, gtype: str) -> dict:
     cmd = [sys.executable, Path(__file__), "--worker", "llama", "--gguf", gguf, "--threads", a.threads,
            "--prompt-len", a.prompt_len, "--gen-len", a.gen_len, "--repeats", a.repeats, "--seed", a.seed,
            "--llama-batch", a.llama_batch] + (["--llama-flash-attn"] if a.llama_flash_attn else [])
+    busy = settle(a, label)
     p = run_cmd(cmd, check=False)
     line = next((l for l in (p.stdout or "").splitlines() if l.startswith("RESULT ")), None)
     if p.returncode != 0 or line is None:
@@ -338,6 +371,7 @@ def bench_llama(a, gguf: Path, gtype: str) -> dict:
         return {"label": label, "skipped": f"llama.cpp worker exit {p.returncode}"}
     res = json.loads(line[len("RESULT "):])
     res["label"] = label
+    res["busy_before"] = busy
     log(f"{label}: prefill {res['prefill_tps']:.1f} tok/s (wall {res['prefill_tps_wall']:.1f}), "
         f"decode {res['decode_tps']:.2f} tok/s (wall {res['decode_tps_wall']:.2f})")
     return res
@@ -409,6 +443,7 @@ def bench_hf(a) -> dict | None:
         return None
     cmd = [sys.executable, Path(__file__), "--worker", "hf", "--model-path", a.model_path, "--threads", a.threads,
            "--prompt-len", a.prompt_len, "--hf-gen-len", a.hf_gen_len, "--repeats", 1, "--seed", a.seed]
+    busy = settle(a, label)
     p = run_cmd(cmd, check=False, timeout=3600)
     line = next((l for l in (p.stdout or "").splitlines() if l.startswith("RESULT ")), None)
     if p.returncode != 0 or line is None:
@@ -417,6 +452,7 @@ def bench_hf(a) -> dict | None:
     res = json.loads(line[len("RESULT "):])
     res["label"] = label
     res["note"] = f"decode over {a.hf_gen_len} tokens" if a.hf_gen_len else ""
+    res["busy_before"] = busy
     log(f"{label}: prefill {res['prefill_tps']:.1f} tok/s" +
         (f", decode {res['decode_tps']:.2f} tok/s" if res.get("decode_tps") else ""))
     return res
@@ -442,11 +478,12 @@ def report(a, info, bw, bpt, engines, versions) -> str:
         f"prompt {a.prompt_len} random tokens (one batch), then {a.gen_len} greedy decode steps, "
         f"**{a.threads} threads** for every engine; best of {a.repeats} run(s) after a warm-up for llama.cpp.")
     add("")
-    add("| engine | prefill tok/s | decode tok/s | decode % of limit | peak RSS GiB | ours ÷ this, prefill | ours ÷ this, decode |")
-    add("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    add("| engine | prefill tok/s | decode tok/s | decode % of limit | peak RSS GiB | ours ÷ this, prefill "
+        "| ours ÷ this, decode | other CPU load before |")
+    add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for e in engines:
         if e.get("skipped"):
-            add(f"| {e['label']} | skipped: {e['skipped']} | | | | | |")
+            add(f"| {e['label']} | skipped: {e['skipped']} | | | | | | |")
             continue
         pf, dc = e.get("prefill_tps"), e.get("decode_tps")
         pct = f"{100 * dc / ceiling:.0f} %" if dc and ceiling else "—"
@@ -454,9 +491,11 @@ def report(a, info, bw, bpt, engines, versions) -> str:
         rp = f"{ours['prefill_tps'] / pf:.2f}×" if ours and ours is not e and pf and ours.get("prefill_tps") else "—"
         rd = f"{ours['decode_tps'] / dc:.2f}×" if ours and ours is not e and dc and ours.get("decode_tps") else "—"
         label = e["label"] + (f" ({e['note']})" if e.get("note") else "")
-        add(f"| {label} | {fmt(pf)} | {fmt(dc, '.2f')} | {pct} | {rss} | {rp} | {rd} |")
+        load = f"{100 * e['busy_before']:.0f} %" if e.get("busy_before") is not None else "—"
+        add(f"| {label} | {fmt(pf)} | {fmt(dc, '.2f')} | {pct} | {rss} | {rp} | {rd} | {load} |")
     if ceiling:
-        add(f"| *physical limit (weights ÷ bandwidth)* | | *{ceiling:.2f}* | *100 %* | | | |")
+        add(f"| *physical limit (weights ÷ bandwidth)* | | *{ceiling:.2f}* | *100 %* | | | | "
+            f"{100 * bw.get('busy_before', 0):.0f} % |")
     add("")
     llama = [e for e in engines if e["label"].startswith("llama.cpp") and not e.get("skipped")]
     if llama:
@@ -464,6 +503,11 @@ def report(a, info, bw, bpt, engines, versions) -> str:
             "wall-clock through the Python binding, including greedy argmax: " +
             "; ".join(f"{e['label']}: prefill {e['prefill_tps_wall']:.1f}, decode {e['decode_tps_wall']:.2f} tok/s"
                       for e in llama) + ". Ratios use the perf-counter (faster) numbers.")
+        add("")
+    if any((e.get("busy_before") or 0) > 0.10 for e in engines) or (bw.get("busy_before") or 0) > 0.10:
+        add("**Warning:** other processes were using the CPUs (last column: share of all CPU time busy over the "
+            "2 s before a measurement), so these numbers are low and noisy; llama.cpp's spinning OpenMP threads "
+            "suffer most from sharing cores. Rerun on an idle machine, or with `--wait-idle 600`.")
         add("")
     if ceiling and any((e.get("decode_tps") or 0) > ceiling for e in engines if not e.get("skipped")):
         add("**Note:** a decode rate above 100 % of the limit means the bandwidth probe was under-measured "
@@ -476,7 +520,7 @@ def report(a, info, bw, bpt, engines, versions) -> str:
     add("")
     if bw_gbps:
         add(f"- Read bandwidth ({bw.get('kernel', '?')} loads, 8 accumulators, {int(bw.get('threads', 0))} threads, "
-            f"{bw.get('buffer_bytes', 0) / 2**30:.0f} GiB buffer, best of {int(bw.get('passes', 0))}): "
+            f"{bw.get('buffer_bytes', 0) / 2**30:.2g} GiB buffer, best of {int(bw.get('passes', 0))}): "
             f"**{bw_gbps:.1f} GB/s** (median {bw.get('read_bandwidth_gbps_median', 0):.1f}; one thread "
             f"{bw.get('read_bandwidth_1thread_gbps', 0):.1f} GB/s); measured before and after the engines "
             f"({bw.get('first_gbps')} and {bw.get('second_gbps')} GB/s), the higher one is used")
@@ -563,6 +607,8 @@ def main(argv=None) -> int:
                          "(build path .build-native)")
     ap.add_argument("--glm-bin-native", help=argparse.SUPPRESS)
     ap.add_argument("--no-make-checkpoint", dest="make_checkpoint", action="store_false")
+    ap.add_argument("--wait-idle", type=float, default=0, metavar="S",
+                    help="before each measurement wait up to S seconds for other processes to leave the CPUs idle")
     ap.add_argument("--bandwidth-mib", type=int, default=2048)
     ap.add_argument("--bandwidth-passes", type=int, default=30)
     ap.add_argument("--out", help="also write the Markdown report here (always: Tools/bench/work/results/)")
@@ -587,7 +633,9 @@ def main(argv=None) -> int:
     bpt = weight_bytes_per_token(cfg)
     log(f"weights read per decoded token: {bpt['bytes_per_token'] / 1e9:.3f} GB")
 
+    busy = settle(a, "bandwidth")
     bw = measure_bandwidth(a.bandwidth_mib, a.bandwidth_passes)
+    bw["busy_before"] = busy
     log(f"read bandwidth: {bw.get('read_bandwidth_gbps')} GB/s")
 
     engines = []
@@ -606,7 +654,9 @@ def main(argv=None) -> int:
             engines.append(h)
 
     # Measured again at the end: best of both, since anything else running lowers it.
+    busy = settle(a, "bandwidth")
     bw2 = measure_bandwidth(a.bandwidth_mib, a.bandwidth_passes)
+    bw2["busy_before"] = busy
     log(f"read bandwidth (again, after the engines): {bw2.get('read_bandwidth_gbps')} GB/s")
     bw["first_gbps"], bw["second_gbps"] = bw.get("read_bandwidth_gbps"), bw2.get("read_bandwidth_gbps")
     if (bw2.get("read_bandwidth_gbps") or 0) > (bw.get("read_bandwidth_gbps") or 0):
