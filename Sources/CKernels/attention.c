@@ -140,32 +140,3 @@ void glm_attention(glm_pool *pool, const float *q, float *out, int64_t tokens, i
                          strcmp(glm_kernel_isa(), "avx512") == 0};
     glm_pool_run(pool, tokens * heads, attention_task, &job);
 }
-
-// MARK: - Bandwidth probe
-
-#if defined(__x86_64__)
-__attribute__((target("avx512f")))
-static double read_sum_avx512(const void *data, int64_t bytes) {
-    const __m512 *p = data;
-    int64_t n = bytes / 64;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        a0 = _mm512_add_ps(a0, _mm512_load_ps((const float *)(p + i)));
-        a1 = _mm512_add_ps(a1, _mm512_load_ps((const float *)(p + i + 1)));
-        a2 = _mm512_add_ps(a2, _mm512_load_ps((const float *)(p + i + 2)));
-        a3 = _mm512_add_ps(a3, _mm512_load_ps((const float *)(p + i + 3)));
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-}
-#endif
-
-double glm_read_sum(const void *data, int64_t bytes) {
-#if defined(__x86_64__)
-    if (strcmp(glm_kernel_isa(), "avx512") == 0 && ((uintptr_t)data % 64) == 0) return read_sum_avx512(data, bytes);
-#endif
-    const float *f = data;
-    double sum = 0;
-    for (int64_t i = 0; i < bytes / 4; i++) sum += f[i];
-    return sum;
-}

@@ -67,9 +67,6 @@ public protocol ComputeBackend: Sendable {
     /// ([blocks, blockSize, kvHeads, headDim] each), written to out [tokens, heads, headDim].
     func attention(_ layout: AttentionLayout, q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
                    kCache: UnsafePointer<Float>, vCache: UnsafePointer<Float>)
-
-    /// Runs body(task) for task in 0..<count, in parallel where the backend can.
-    func parallelFor(_ count: Int, _ body: (Int) -> Void)
 }
 
 /// The fast CPU path: SIMD kernels (AVX-512 when present) on a persistent thread pool.
@@ -110,9 +107,5 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
                 }
             }
         }
-    }
-
-    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-        pool.parallelFor(count) { task, _ in body(task) }
     }
 }

@@ -51,8 +51,4 @@ public struct ReferenceBackend: ComputeBackend {
             }
         }
     }
-
-    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-        for task in 0..<count { body(task) }
-    }
 }

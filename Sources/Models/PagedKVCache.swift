@@ -40,7 +40,6 @@ public final class PagedKVCache: @unchecked Sendable {
     public var freeBlockCount: Int { free.count }
     /// The free list, for consistency checks.
     public var freeBlocks: [Int32] { free }
-    public var bytesPerToken: Int { 2 * layers * kvHeads * headDim * MemoryLayout<Float>.size }
     /// Blocks needed to hold `length` positions.
     public func blocksNeeded(forLength length: Int) -> Int { (length + blockSize - 1) / blockSize }
 

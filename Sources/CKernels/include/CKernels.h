@@ -89,9 +89,6 @@ const char *glm_kernel_isa(void);
 /// Forces the portable path (for parity tests); returns the previous setting.
 int32_t glm_force_portable(int32_t on);
 
-/// Read bandwidth probe: sums `bytes` of memory with the widest loads available.
-double glm_read_sum(const void *data, int64_t bytes);
-
 #ifdef __cplusplus
 }
 #endif
