@@ -13,15 +13,7 @@ import Foundation
 enum HFTokenizerJSON {
     static func load(_ url: URL, config: URL?) throws -> TokenizerParts {
         let file = url.path
-        let json: JSON
-        do {
-            json = try JSON.parse(try Data(contentsOf: url))
-        } catch let e as JSON.ParseError {
-            throw TokenizerError.malformed(file: file, reason: "JSON: \(e.message) at byte \(e.offset)")
-        } catch {
-            throw TokenizerError.unreadable(file: file, reason: error.localizedDescription)
-        }
-        guard json.object != nil else { throw TokenizerError.malformed(file: file, reason: "not a JSON object") }
+        let json = try JSON.loadObject(url)
         for key in ["truncation", "padding"] {
             if let v = json[key], !v.isNull { throw TokenizerError.unsupported(component: key, file: file) }
         }

@@ -196,3 +196,20 @@ indirect enum JSON: Sendable {
         }
     }
 }
+
+extension JSON {
+    /// Reads a JSON file that must hold an object, with errors naming the file.
+    static func loadObject(_ url: URL) throws -> JSON {
+        let file = url.path
+        let json: JSON
+        do {
+            json = try JSON.parse(try Data(contentsOf: url))
+        } catch let e as JSON.ParseError {
+            throw TokenizerError.malformed(file: file, reason: "JSON: \(e.message) at byte \(e.offset)")
+        } catch {
+            throw TokenizerError.unreadable(file: file, reason: error.localizedDescription)
+        }
+        guard json.object != nil else { throw TokenizerError.malformed(file: file, reason: "not a JSON object") }
+        return json
+    }
+}

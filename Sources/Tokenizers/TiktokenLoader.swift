@@ -141,15 +141,7 @@ struct TokenizerConfig {
     /// `addedTokens: false` reads only what a tokenizer.json does not already say (eos).
     static func load(_ url: URL, addedTokens readAdded: Bool = true) throws -> TokenizerConfig {
         let file = url.path
-        let json: JSON
-        do {
-            json = try JSON.parse(try Data(contentsOf: url))
-        } catch let e as JSON.ParseError {
-            throw TokenizerError.malformed(file: file, reason: "JSON: \(e.message) at byte \(e.offset)")
-        } catch {
-            throw TokenizerError.unreadable(file: file, reason: error.localizedDescription)
-        }
-        guard json.object != nil else { throw TokenizerError.malformed(file: file, reason: "not a JSON object") }
+        let json = try JSON.loadObject(url)
         var cfg = TokenizerConfig()
         // eos_token is either a string or an AddedToken-like object.
         if let eos = json["eos_token"] {
