@@ -9,7 +9,7 @@ let package = Package(
     products: [
         .executable(name: "glm", targets: ["glm"]),
         .library(name: "GLM", targets: ["Weights", "Kernels", "Models", "Sampling", "Engine", "Tokenizers", "Templates", "OutputParsers",
-                                        "OpenAIAPI", "Constraints", "Server"]),
+                                        "OpenAIAPI", "Constraints", "Server", "DemoModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -57,10 +57,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The embedded glm-4.5-demo checkpoint (a resource folder) and where to find it at run time.
+        .target(name: "DemoModel", resources: [.copy("glm-4.5-demo")]),
         .executableTarget(
             name: "glm",
             dependencies: [
-                "Engine", "Models", "Sampling", "Tokenizers", "Templates", "OutputParsers", "Server",
+                "Engine", "Models", "Sampling", "Tokenizers", "Templates", "OutputParsers", "Server", "DemoModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -73,6 +75,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "OutputParsersTests", dependencies: ["OutputParsers"]),
+        .testTarget(name: "DemoModelTests", dependencies: ["DemoModel"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [

@@ -31,7 +31,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let glm = try model.loadModel()
+        let directory = try model.directory()
+        let glm = try model.loadModel(from: directory)
         var random = Xoshiro256(seed: seed)
         // Ordinary vocabulary ids, away from the special tokens at the top of GLM's range.
         let vocab = min(glm.config.vocabSize, 150_000)
@@ -55,7 +56,7 @@ struct BenchCommand: ParsableCommand {
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        print("model: \(model.modelPath)")
+        print("model: \(model.modelPath ?? directory.path)")
         #if DEBUG
         let build = "debug"
         #else

@@ -61,13 +61,13 @@ struct GenerateCommand: ParsableCommand {
     /// Prints the generated ids on the first line and, when the model folder has a tokenizer,
     /// the generated text after it.
     func run() throws {
-        let directory = URL(fileURLWithPath: (model.modelPath as NSString).expandingTildeInPath)
+        let directory = try model.directory()
         let hasTokenizer = ["tokenizer.json", "tokenizer.model"].contains {
             FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path)
         }
         let tokenizer = prompt != nil || hasTokenizer ? try Tokenizer.load(modelDirectory: directory) : nil
         let ids = try prompt.map { tokenizer!.encode($0) } ?? parseTokenList(promptTokens ?? "", option: "--prompt-tokens")
-        let glm = try model.loadModel()
+        let glm = try model.loadModel(from: directory)
         let result = try Generator(model: glm).generate(prompt: ids, maxTokens: maxTokens, sampling: sampling.parameters)
         print(result.tokens.map(String.init).joined(separator: ","))
         if let tokenizer { print(tokenizer.decode(result.tokens, skipSpecialTokens: true)) }

@@ -1,12 +1,15 @@
 import ArgumentParser
+import DemoModel
 import Foundation
 import Kernels
 import Models
+import Templates
 
 /// Options every model-running command shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .customLong("model-path"), help: "A Hugging Face checkpoint folder (config.json, *.safetensors).")
-    var modelPath: String
+    @Option(name: .customLong("model-path"),
+            help: "A Hugging Face checkpoint folder (config.json, *.safetensors); default: the embedded \(DemoModel.name) model.")
+    var modelPath: String?
 
     @Option(help: "Worker threads for the kernels (default: all cores).")
     var threads: Int?
@@ -15,10 +18,13 @@ struct ModelOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
-    /// Maps the checkpoint, reports tensors the model does not use, and reads the weights in
-    /// with a progress display when `prefault` is set.
-    func loadModel(prefault: Bool = true) throws -> GLM4MoEModel {
-        let url = URL(fileURLWithPath: (modelPath as NSString).expandingTildeInPath)
+    /// The checkpoint folder: `--model-path`, or the embedded demo model (saying so on stderr).
+    func directory() throws -> URL { try modelDirectory(modelPath) }
+
+    /// Maps the checkpoint in `directory` (default: `directory()`), reports tensors the model
+    /// does not use, and reads the weights in with a progress display when `prefault` is set.
+    func loadModel(from directory: URL? = nil, prefault: Bool = true) throws -> GLM4MoEModel {
+        let url = try directory ?? self.directory()
         let model = try GLM4MoEModel(directory: url, backend: CPUBackend(threads: threads))
         if !model.unusedTensorNames.isEmpty {
             let names = model.unusedTensorNames
@@ -34,8 +40,28 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// The folder `--model-path` names (`~` expanded), or, when it was not given, the embedded demo
+/// model, with one line on stderr saying so.
+func modelDirectory(_ modelPath: String?) throws -> URL {
+    guard let modelPath else {
+        let directory = try DemoModel.directory()
+        printError("Using the embedded demo model \(DemoModel.name) (\(directory.path)); --model-path selects a real checkpoint.")
+        return directory
+    }
+    return URL(fileURLWithPath: (modelPath as NSString).expandingTildeInPath)
+}
+
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// The JSON in file `path` (object key order kept), or a validation error naming `option`.
+func readJSONFile(_ path: String, option: String) throws -> JSONValue {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw ValidationError("\(option): cannot read \(path): \(error.localizedDescription)")
+    }
+    do { return try JSONValue.parse(data: data) } catch { throw ValidationError("\(option): \(path): \(error)") }
 }
 
 /// Parses "3,17,42" into token ids.

@@ -1,11 +1,12 @@
 import ArgumentParser
+import DemoModel
 import Foundation
 import Templates
 
 /// `glm render`: prints the prompt the server would build for a chat request, and nothing else
 /// (no trailing newline), so it can be diffed against HF `apply_chat_template` output.
 ///
-///     glm render --model-path DIR --messages FILE.json [--tools FILE.json]
+///     glm render [--model-path DIR] --messages FILE.json [--tools FILE.json]
 ///                [--no-generation-prompt] [--kwargs '{"enable_thinking":false}']
 ///
 /// FILE.json holds the OpenAI-format messages exactly as `/v1/chat/completions` receives them:
@@ -16,8 +17,9 @@ struct RenderCommand: ParsableCommand {
         abstract: "Render a chat prompt with the model's chat template, as the server does."
     )
 
-    @Option(name: .customLong("model-path"), help: "Model folder (chat_template.jinja, or chat_template in tokenizer_config.json).")
-    var modelPath: String
+    @Option(name: .customLong("model-path"),
+            help: "Model folder (chat_template.jinja, or chat_template in tokenizer_config.json); default: the embedded \(DemoModel.name) model.")
+    var modelPath: String?
 
     @Option(help: "JSON file: an array of messages, or an object with \"messages\" and optional \"tools\".")
     var messages: String
@@ -35,12 +37,12 @@ struct RenderCommand: ParsableCommand {
     var chatTemplate: String?
 
     func run() throws {
-        let template = try ChatTemplateLoader.load(modelDirectory: URL(fileURLWithPath: modelPath),
+        let template = try ChatTemplateLoader.load(modelDirectory: try modelDirectory(modelPath),
                                                    overrideFile: chatTemplate.map { URL(fileURLWithPath: $0) })
-        let conversation = try ChatInput.parseConversation(try readJSON(messages, option: "--messages"))
+        let conversation = try ChatInput.parseConversation(try readJSONFile(messages, option: "--messages"))
         var toolList = conversation.tools
         if let tools {
-            guard case .array(let list) = try readJSON(tools, option: "--tools") else {
+            guard case .array(let list) = try readJSONFile(tools, option: "--tools") else {
                 throw ValidationError("--tools must hold a JSON array")
             }
             toolList = list
@@ -55,13 +57,5 @@ struct RenderCommand: ParsableCommand {
         let prompt = try template.render(messages: conversation.messages, tools: toolList,
                                          addGenerationPrompt: !noGenerationPrompt, extra: extra)
         FileHandle.standardOutput.write(Data(prompt.utf8))
-    }
-
-    private func readJSON(_ path: String, option: String) throws -> JSONValue {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ValidationError("\(option): cannot read \(path): \(error.localizedDescription)")
-        }
-        do { return try JSONValue.parse(data: data) } catch { throw ValidationError("\(option): \(path): \(error)") }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DemoModel
 import Engine
 import Foundation
 import Logging
@@ -10,7 +11,8 @@ import Server
 ///         --served-model-name glm-4.5-air-fp8 --host 0.0.0.0 --port 8000
 ///
 /// Flags that SGLang has and this engine cannot honour yet are accepted, with a one-line note of
-/// what they do here, so that SGLang command lines work unchanged.
+/// what they do here, so that SGLang command lines work unchanged. Without `--model-path` it
+/// serves the embedded demo model as `glm-4.5-demo`.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -26,13 +28,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("model-path"), help: ArgumentHelp(
         "A checkpoint folder, or a Hugging Face repo id present in the local Hugging Face cache.",
-        discussion: "The cache is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub."))
-    var modelPath: String
+        discussion: "The cache is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. "
+            + "Without --model-path the embedded \(DemoModel.name) model is served."))
+    var modelPath: String?
 
-    @Option(name: .customLong("served-model-name"), help: "The model id clients use (default: --model-path).")
+    @Option(name: .customLong("served-model-name"),
+            help: "The model id clients use (default: --model-path, or \(DemoModel.name) for the demo model).")
     var servedModelName: String?
 
-    @Option(name: .customLong("tokenizer-path"), help: "Accepted for SGLang compatibility; must equal --model-path here.")
+    @Option(name: .customLong("tokenizer-path"), help: "Accepted for SGLang compatibility; must name the --model-path folder here.")
     var tokenizerPath: String?
 
     @Option(name: .customLong("chat-template"), help: "A Jinja chat-template file replacing the model folder's.")
@@ -145,8 +149,13 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxQueuedRequests >= 0 else { throw ValidationError("--max-queued-requests must be at least 0") }
         guard maxRequestBodyBytes >= 1024 else { throw ValidationError("--max-request-body-bytes must be at least 1024") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
-        if let t = tokenizerPath, t != modelPath {
-            throw ValidationError("--tokenizer-path must be the model folder (a separate tokenizer is not supported)")
+        if let t = tokenizerPath {
+            guard let modelPath else {
+                throw ValidationError("--tokenizer-path needs --model-path (the embedded demo model has its own tokenizer)")
+            }
+            guard Self.samePath(t, modelPath) else {
+                throw ValidationError("--tokenizer-path must be the model folder (a separate tokenizer is not supported)")
+            }
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
     }
@@ -175,9 +184,19 @@ struct ServeCommand: AsyncParsableCommand {
         return o
     }
 
-    var serverConfiguration: ServerConfiguration {
-        var c = ServerConfiguration(modelPath: modelPath)
-        c.servedModelName = servedModelName
+    /// `a` and `b` name the same folder or repo id (after `~`, `.`, `..`, a trailing `/` and symlinks).
+    static func samePath(_ a: String, _ b: String) -> Bool {
+        func normal(_ p: String) -> String {
+            URL(fileURLWithPath: (p as NSString).expandingTildeInPath).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        return a == b || normal(a) == normal(b)
+    }
+
+    /// The server's configuration; `demoDirectory` (the embedded model's folder) stands in for an
+    /// omitted `--model-path`, and its name for an omitted `--served-model-name`.
+    func serverConfiguration(demoDirectory: URL? = nil) -> ServerConfiguration {
+        var c = ServerConfiguration(modelPath: modelPath ?? demoDirectory?.path ?? "")
+        c.servedModelName = servedModelName ?? (modelPath == nil ? DemoModel.name : nil)
         c.host = host
         c.port = port
         c.apiKey = apiKey
@@ -199,11 +218,17 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "glm.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         for note in notes { logger.notice("\(note)") }
-        let configuration = serverConfiguration
+        let demo = modelPath == nil ? try DemoModel.directory() : nil
+        if let demo {
+            let note = "no --model-path: serving the embedded demo model \(DemoModel.name) from \(demo.path); "
+                + "--model-path selects a real checkpoint"
+            logger.notice("\(note)")
+        }
+        let configuration = serverConfiguration(demoDirectory: demo)
         let options = engineOptions
         let app = try buildApplication(configuration: configuration, makeEngine: { try BatchingEngine(model: $0, options: options) },
                                        logger: logger)
-        logger.info("glm serve: starting on \(host):\(port); loading \(modelPath) in the background (/health is 503 until ready)")
+        logger.info("glm serve: starting on \(host):\(port); loading \(configuration.modelPath) in the background (/health is 503 until ready)")
         try await app.runService()
     }
 }

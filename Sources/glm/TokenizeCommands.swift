@@ -1,8 +1,8 @@
 // `glm tokenize` and `glm detokenize`.
 //
-//   glm tokenize --model-path DIR (--text T | --file F) [--no-special] [--benchmark [--repeats N]]
+//   glm tokenize [--model-path DIR] (--text T | --file F) [--no-special] [--benchmark [--repeats N]]
 //       prints the ids as a JSON array on one line, e.g. [9703,11,1879,0]
-//   glm detokenize --model-path DIR --ids 1,2,3 [--skip-special-tokens]
+//   glm detokenize [--model-path DIR] --ids 1,2,3 [--skip-special-tokens]
 //       prints the decoded text followed by a newline
 //
 // `--benchmark` prints one JSON line {"load_s","encode_s","decode_s","count","fnv1a64"} (best
@@ -10,6 +10,7 @@
 //   --ours "glm tokenize --model-path {model} --file {file} --benchmark"
 
 import ArgumentParser
+import DemoModel
 import Foundation
 import Tokenizers
 
@@ -19,8 +20,8 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Print the token ids of a text as a JSON array.")
 
     @Option(name: .customLong("model-path"),
-            help: "Model folder with tokenizer.json, or tokenizer.model + tokenizer_config.json.")
-    var modelPath: String
+            help: "Model folder with tokenizer.json, or tokenizer.model + tokenizer_config.json; default: the embedded \(DemoModel.name) model.")
+    var modelPath: String?
 
     @Option(help: "The text to tokenize.")
     var text: String?
@@ -46,8 +47,9 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        let directory = try modelDirectory(modelPath)
         let loadStart = cpuSeconds()
-        let tokenizer = try Tokenizer.load(modelDirectory: URL(fileURLWithPath: modelPath))
+        let tokenizer = try Tokenizer.load(modelDirectory: directory)
         let loadSeconds = cpuSeconds() - loadStart
         let input: String
         if let text {
@@ -104,8 +106,8 @@ struct DetokenizeCommand: ParsableCommand {
         abstract: "Print the text of comma-separated token ids.")
 
     @Option(name: .customLong("model-path"),
-            help: "Model folder with tokenizer.json, or tokenizer.model + tokenizer_config.json.")
-    var modelPath: String
+            help: "Model folder with tokenizer.json, or tokenizer.model + tokenizer_config.json; default: the embedded \(DemoModel.name) model.")
+    var modelPath: String?
 
     @Option(help: "Token ids, comma-separated (brackets and spaces allowed), e.g. 9703,11,1879,0.")
     var ids: String
@@ -127,7 +129,7 @@ struct DetokenizeCommand: ParsableCommand {
     func validate() throws { _ = try Self.parseIds(ids) }
 
     func run() throws {
-        let tokenizer = try Tokenizer.load(modelDirectory: URL(fileURLWithPath: modelPath))
+        let tokenizer = try Tokenizer.load(modelDirectory: try modelDirectory(modelPath))
         print(tokenizer.decode(try Self.parseIds(ids), skipSpecialTokens: skipSpecialTokens))
     }
 }
