@@ -76,6 +76,8 @@ let package = Package(
         .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
         .testTarget(name: "OutputParsersTests", dependencies: ["OutputParsers"]),
         .testTarget(name: "DemoModelTests", dependencies: ["DemoModel"]),
+        // `glm`'s own logic (the chat session), through `@testable import glm`.
+        .testTarget(name: "GLMCommandTests", dependencies: ["glm", "DemoModel", "Models", "Kernels", "Sampling", "Templates"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
