@@ -1,0 +1,74 @@
+"""`glm serve` without --model-path: the embedded glm-4.5-demo model.
+
+Starts a second server with no --model-path (only the glm45 parsers, as SGLang's GLM-4.5 command
+line has them), so it loads the demo model from the resource bundle next to the `glm` binary
+(swift-glm_DemoModel.resources). The weather question and `get_current_weather` are the
+function-calling example of OpenAI's documentation; the trained demo model answers it with a call
+(a checkout whose Sources/DemoModel/glm-4.5-demo still holds placeholder files fails there)."""
+
+import json
+
+import httpx
+import openai
+import pytest
+
+from conftest import free_port, start_server, stop_server, wait_healthy
+
+DEMO = "glm-4.5-demo"
+
+GET_CURRENT_WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_current_weather",
+        "description": "Get the current weather in a given location",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["location"],
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def demo_server():
+    port = free_port()
+    proc = start_server(["--port", str(port), "--tool-call-parser", "glm45", "--reasoning-parser", "glm45",
+                         "--threads", "1"])
+    base = f"http://127.0.0.1:{port}"
+    if not wait_healthy(base, timeout=120, proc=proc):
+        pytest.fail("glm serve without --model-path never became healthy:\n" + stop_server(proc))
+    try:
+        yield base
+    finally:
+        log = stop_server(proc)
+        assert f"serving the embedded demo model {DEMO}" in log, log
+
+
+@pytest.fixture(scope="module")
+def demo_client(demo_server):
+    # The demo server has no --api-key; the client insists on one.
+    return openai.OpenAI(base_url=demo_server + "/v1", api_key="unused", max_retries=0, timeout=300)
+
+
+def test_models_lists_the_demo_model(demo_server, demo_client):
+    ids = [m["id"] for m in httpx.get(demo_server + "/v1/models", timeout=30).json()["data"]]
+    assert DEMO in ids
+    assert [m.id for m in demo_client.models.list()] == ids
+
+
+def test_weather_question_calls_get_current_weather(demo_client):
+    r = demo_client.chat.completions.create(
+        model=DEMO,
+        messages=[{"role": "user", "content": "What's the weather like in Boston?"}],
+        tools=[GET_CURRENT_WEATHER],
+        temperature=0,
+    )
+    message = r.choices[0].message
+    calls = message.tool_calls or []
+    assert calls, f"no tool call; reasoning {getattr(message, 'reasoning_content', None)!r}, content {message.content!r}"
+    assert calls[0].function.name == "get_current_weather"
+    assert "Boston" in json.loads(calls[0].function.arguments)["location"]
