@@ -204,8 +204,9 @@ struct ServeCommand: AsyncParsableCommand {
         c.maxRunningRequests = maxRunningRequests
         c.maxQueuedRequests = maxQueuedRequests
         c.maxRequestBodyBytes = maxRequestBodyBytes
-        c.toolCallParser = toolCallParser
-        c.reasoningParser = reasoningParser
+        // The demo model is a GLM-4.5: parse its tool calls and reasoning unless told otherwise.
+        c.toolCallParser = toolCallParser ?? (modelPath == nil ? "glm45" : nil)
+        c.reasoningParser = reasoningParser ?? (modelPath == nil ? "glm45" : nil)
         c.chatTemplate = chatTemplate
         c.enableMetrics = enableMetrics
         c.logRequests = logRequests
@@ -221,7 +222,7 @@ struct ServeCommand: AsyncParsableCommand {
         let demo = modelPath == nil ? try DemoModel.directory() : nil
         if let demo {
             let note = "no --model-path: serving the embedded demo model \(DemoModel.name) from \(demo.path); "
-                + "--model-path selects a real checkpoint"
+                + "--model-path selects a real checkpoint (glm45 tool-call and reasoning parsers on)"
             logger.notice("\(note)")
         }
         let configuration = serverConfiguration(demoDirectory: demo)

@@ -46,7 +46,7 @@ struct KernelParityTests {
     }
 
     static let shapes: [(rows: Int, cols: Int)] = [(1, 1), (7, 5), (33, 16), (64, 48), (70, 131), (129, 260)]
-    static let tokenCounts = [1, 2, 3, 4, 5, 6, 7, 13, 20]
+    static let tokenCounts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 20]
 
     func check(_ m: Matrix, tokens: Int, bias: Bool, label: String) {
         let w = m.matrix

@@ -51,3 +51,21 @@ func allLogits(_ model: GLM4MoEModel, _ tokens: [Int]) throws -> [[Float]] {
     batch.append(KVSequence(), tokens: tokens, logits: .all)
     return try model.forward(batch, cache: cache)
 }
+
+/// MTP logits for rows i = 0..n-2 (token t_{i+1} at position i with the main model's h_i), run in two
+/// steps so that the second attends over the MTP layer's cache.
+func mtpLogits(_ model: GLM4MoEModel, _ tokens: [Int]) throws -> [[Float]] {
+    let n = tokens.count
+    let cache = model.makeCache(tokens: 2 * n + 32, includeMTP: true)
+    var main = ForwardBatch()
+    main.append(KVSequence(), tokens: tokens, logits: .all)
+    let hidden = try model.forwardReturningHidden(main, cache: cache).hidden
+    let mtpSequence = KVSequence(), split = (n - 1) / 2
+    var rows: [[Float]] = []
+    for range in [0..<split, split..<(n - 1)] {
+        var batch = ForwardBatch()
+        batch.append(mtpSequence, tokens: range.map { tokens[$0 + 1] }, logits: .all)
+        rows += try model.forwardMTP(batch, previousHidden: range.map { hidden[$0] }, cache: cache)
+    }
+    return rows
+}

@@ -80,19 +80,7 @@ struct GoldenLogitsTests {
         #expect(model.unusedTensorNames.isEmpty)
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Fixtures.directory("mtp").appendingPathComponent("mtp_golden.json")))
         for sequence in golden.sequences {
-            let n = sequence.tokens.count
-            let cache = model.makeCache(tokens: 2 * n + 32, includeMTP: true)
-            var main = ForwardBatch()
-            main.append(KVSequence(), tokens: sequence.tokens, logits: .all)
-            let hidden = try model.forwardReturningHidden(main, cache: cache).hidden
-            // Row i: token t_{i+1} at position i with the main model's h_i; two steps, to use the MTP cache.
-            let mtpSequence = KVSequence(), split = (n - 1) / 2
-            var rows: [[Float]] = []
-            for range in [0..<split, split..<(n - 1)] {
-                var batch = ForwardBatch()
-                batch.append(mtpSequence, tokens: range.map { sequence.tokens[$0 + 1] }, logits: .all)
-                rows += try model.forwardMTP(batch, previousHidden: range.map { hidden[$0] }, cache: cache)
-            }
+            let rows = try mtpLogits(model, sequence.tokens)
             let diff = maxAbsDifference(rows, sequence.logits)
             #expect(diff <= Self.tolerance, "MTP tokens \(sequence.tokens): max-abs \(diff)")
         }

@@ -1,8 +1,8 @@
 """`glm serve` without --model-path: the embedded glm-4.5-demo model.
 
-Starts a second server with no --model-path (only the glm45 parsers, as SGLang's GLM-4.5 command
-line has them), so it loads the demo model from the resource bundle next to the `glm` binary
-(swift-glm_DemoModel.resources). The weather question and `get_current_weather` are the
+Starts a second server with no flags but the port (as README's first command does), so it loads the
+demo model from the resource bundle next to the `glm` binary (swift-glm_DemoModel.resources) with
+the glm45 tool-call and reasoning parsers on by default. The weather question and `get_current_weather` are the
 function-calling example of OpenAI's documentation; the trained demo model answers it with a call
 (a checkout whose Sources/DemoModel/glm-4.5-demo still holds placeholder files fails there)."""
 
@@ -36,8 +36,7 @@ GET_CURRENT_WEATHER = {
 @pytest.fixture(scope="module")
 def demo_server():
     port = free_port()
-    proc = start_server(["--port", str(port), "--tool-call-parser", "glm45", "--reasoning-parser", "glm45",
-                         "--threads", "1"])
+    proc = start_server(["--port", str(port), "--threads", "1"])
     base = f"http://127.0.0.1:{port}"
     if not wait_healthy(base, timeout=120, proc=proc):
         pytest.fail("glm serve without --model-path never became healthy:\n" + stop_server(proc))
