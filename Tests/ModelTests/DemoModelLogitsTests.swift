@@ -11,10 +11,11 @@ struct DemoModelLogitsTests {
     static let goldens = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/demo")
 
     /// The fixtures' 1e-5 was set on random models with logits up to 15; this trained model's reach 25
-    /// and its activations are larger, so the bound scales with the largest logit: 2e-6 of it (a
-    /// few f32 ulps there, where summation order alone moves the last bits).
+    /// and its activations are larger, so the bound scales with the largest logit: 4e-6 of it (about
+    /// 30 f32 ulps there; measured: 1.9e-5 main, 5.7e-5 MTP, whose chain runs one layer longer).
+    /// A different expert choice or a wrong formula moves logits by 0.1 to 10, far above this.
     static func tolerance(_ logits: [[Float]]) -> Float {
-        max(GoldenLogitsTests.tolerance, 2e-6 * logits.joined().reduce(0) { max($0, abs($1)) })
+        max(GoldenLogitsTests.tolerance, 4e-6 * logits.joined().reduce(0) { max($0, abs($1)) })
     }
 
     static func golden(_ file: String) throws -> Golden {
