@@ -302,6 +302,7 @@ def save(cfg, model, mtp):
     cfgj = cfg.to_dict()
     cfgj.update(dtype="bfloat16", transformers_version=transformers.__version__)
     cfgj.pop("_attn_implementation_autoset", None)
+    cfgj["_name_or_path"] = ""   # phase 2 loads from OUT; keep no machine path in the file
     (OUT / "config.json").write_text(json.dumps(cfgj, indent=2, sort_keys=True) + "\n")
     gen = {"_from_model_config": True, "eos_token_id": CONFIG["eos_token_id"], "pad_token_id": CONFIG["pad_token_id"],
            "transformers_version": transformers.__version__}
