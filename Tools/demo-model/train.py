@@ -307,7 +307,6 @@ def save(cfg, model, mtp):
     gen = {"_from_model_config": True, "eos_token_id": CONFIG["eos_token_id"], "pad_token_id": CONFIG["pad_token_id"],
            "transformers_version": transformers.__version__}
     (OUT / "generation_config.json").write_text(json.dumps(gen, indent=2) + "\n")
-    return size
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,6 +495,21 @@ def copy_examples(count, seed):
     return forced + data.make_examples("train", count - count // 2, seed + 1)
 
 
+def encode_all(tok, examples):
+    """Token ids of each example, dropping those longer than MAX_LEN."""
+    encoded = [encode(tok, ex) for ex in examples]
+    return [e for e in encoded if len(e[0]) + len(e[1]) <= MAX_LEN]
+
+
+def publish(tok, log):
+    """From the saved files: loss plot, transformers goldens, evaluation and report."""
+    plot(log)
+    write_golden(tok)
+    summary, rows = evaluate(tok)
+    write_report(summary, rows, log, (OUT / "model.safetensors").stat().st_size)
+    print(json.dumps(summary, indent=1))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--evaluate-only", action="store_true")
@@ -509,21 +523,15 @@ def main():
     torch.set_num_threads(2)
     transformers.logging.set_verbosity_error()   # loading skips model.layers.{L}.* (the MTP layer) by design
     if a.evaluate_only:
-        tok = AutoTokenizer.from_pretrained(OUT)
-        log = json.loads((HERE / "training_log.json").read_text())
-        plot(log)
-        write_golden(tok)
-        summary, rows = evaluate(tok)
-        write_report(summary, rows, log, (OUT / "model.safetensors").stat().st_size)
-        print(json.dumps(summary, indent=1))
+        publish(AutoTokenizer.from_pretrained(OUT), json.loads((HERE / "training_log.json").read_text()))
         return
+    valid_examples = data.make_examples("heldout", 300, SEED + 7)
+    valid = lambda tok: [encode(tok, ex) for ex in valid_examples]   # every length, as before
     if a.copy_phase:
         tok = AutoTokenizer.from_pretrained(OUT)
         model, mtp = load_saved("sdpa")
-        valid_set = [encode(tok, ex) for ex in data.make_examples("heldout", 300, SEED + 7)]
-        train_set = [encode(tok, ex) for ex in copy_examples(COPY_EXAMPLES, SEED + 11)]
-        train_set = [e for e in train_set if len(e[0]) + len(e[1]) <= MAX_LEN]
-        cfg, model, mtp, log2 = train(train_set, valid_set, COPY_STEPS, COPY_LR, COPY_WARMUP,
+        cfg, model, mtp, log2 = train(encode_all(tok, copy_examples(COPY_EXAMPLES, SEED + 11)),
+                                      valid(tok), COPY_STEPS, COPY_LR, COPY_WARMUP,
                                       start=(model.config, model, mtp))
         log = json.loads((HERE / "training_log.json").read_text())
         offset = log["step"][-1]
@@ -533,32 +541,18 @@ def main():
             log[k] += log2[k]
         log["seconds"] += log2["seconds"]
         log["phase2_from_step"] = offset
-        (HERE / "training_log.json").write_text(json.dumps(log) + "\n")
-        size = save(cfg, model, mtp)
-        plot(log)
-        write_golden(tok)
-        summary, rows = evaluate(tok)
-        write_report(summary, rows, log, size)
-        print(json.dumps(summary, indent=1))
-        return
-    t0 = time.time()
-    train_examples = data.make_examples("train", a.examples, SEED)
-    valid_examples = data.make_examples("heldout", 300, SEED + 7)
-    tok = write_tokenizer(train_examples[:6000])
-    train_set = [encode(tok, ex) for ex in train_examples]
-    train_set = [e for e in train_set if len(e[0]) + len(e[1]) <= MAX_LEN]
-    valid_set = [encode(tok, ex) for ex in valid_examples]
-    n_tok = sum(len(p) + len(c) for p, c in train_set)
-    print(f"data: {len(train_set)} examples, {n_tok} tokens ({n_tok / len(train_set):.0f}/example), "
-          f"{time.time() - t0:.0f}s", flush=True)
-    cfg, model, mtp, log = train(train_set, valid_set, a.steps, LR, WARMUP)
+    else:
+        t0 = time.time()
+        train_examples = data.make_examples("train", a.examples, SEED)
+        tok = write_tokenizer(train_examples[:6000])
+        train_set = encode_all(tok, train_examples)
+        n_tok = sum(len(p) + len(c) for p, c in train_set)
+        print(f"data: {len(train_set)} examples, {n_tok} tokens ({n_tok / len(train_set):.0f}/example), "
+              f"{time.time() - t0:.0f}s", flush=True)
+        cfg, model, mtp, log = train(train_set, valid(tok), a.steps, LR, WARMUP)
     (HERE / "training_log.json").write_text(json.dumps(log) + "\n")
-    size = save(cfg, model, mtp)
-    plot(log)
-    write_golden(tok)
-    summary, rows = evaluate(tok)
-    write_report(summary, rows, log, size)
-    print(json.dumps(summary, indent=1))
+    save(cfg, model, mtp)
+    publish(tok, log)
 
 
 if __name__ == "__main__":
