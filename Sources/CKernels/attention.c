@@ -1,4 +1,5 @@
-// Causal attention over a paged KV cache, one task per (query head, token).
+// Causal attention over a paged KV cache, one task per (query head, token), with AVX-512 or
+// AVX2 where the CPU has them.
 // Scores are computed into a per-thread buffer, softmax in f32 (max-subtracted, as torch does),
 // then the value rows are summed with the probabilities.
 #include "CKernels.h"
@@ -29,7 +30,7 @@ typedef struct {
     const int32_t *block_table;
     const int64_t *table_offset, *context;
     float scale;
-    int avx512;
+    int avx512, avx2;
 } attention_job;
 
 static inline const float *cache_row(const attention_job *job, const float *cache, int64_t t, int64_t pos, int64_t kvh) {
@@ -118,6 +119,58 @@ static void head_avx512(const attention_job *job, int64_t t, int64_t h) {
         _mm512_mask_storeu_ps(out + i, m, acc);
     }
 }
+
+#define INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma")))
+
+/// out[0..<8·nc] = Σ_j p_j · v_j[i0 ..< i0 + 8·nc], with the nc accumulators in registers.
+INLINE_AVX2 void weighted_values_avx2(const attention_job *job, int64_t t, int64_t kvh, const float *p, int64_t n,
+                                      int64_t i0, int nc, float *out) {
+    __m256 acc[8];
+    for (int c = 0; c < nc; c++) acc[c] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < n; j++) {
+        const float *v = cache_row(job, job->v_cache, t, j, kvh) + i0;
+        __m256 pj = _mm256_set1_ps(p[j]);
+        for (int c = 0; c < nc; c++) acc[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(v + 8 * c), acc[c]);
+    }
+    for (int c = 0; c < nc; c++) _mm256_storeu_ps(out + 8 * c, acc[c]);
+}
+
+/// Head sizes that are a multiple of 8 (GLM's 128, the demo's 64); others take the portable path.
+__attribute__((target("avx2,fma")))
+static void head_avx2(const attention_job *job, int64_t t, int64_t h) {
+    int64_t n = job->context[t], d = job->dim, kvh = h / (job->heads / job->kv_heads);
+    const float *q = job->q + (t * job->heads + h) * d;
+    float *out = job->out + (t * job->heads + h) * d;
+    float *s = score_buffer(n);
+    for (int64_t j = 0; j < n; j++) {
+        const float *k = cache_row(job, job->k_cache, t, j, kvh);
+        __m256 acc = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();
+        int64_t i = 0;
+        for (; i + 16 <= d; i += 16) {
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), acc);
+            acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(k + i + 8), acc2);
+        }
+        if (i < d) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), acc);
+        acc = _mm256_add_ps(acc, acc2);
+        __m128 r = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+        r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+        r = _mm_add_ss(r, _mm_movehdup_ps(r));
+        s[j] = _mm_cvtss_f32(r) * job->scale;
+    }
+    softmax_inplace(s, n);
+    for (int64_t i0 = 0; i0 < d; i0 += 64) {
+        switch ((d - i0) / 8 < 8 ? (int)((d - i0) / 8) : 8) {
+        case 1: weighted_values_avx2(job, t, kvh, s, n, i0, 1, out + i0); break;
+        case 2: weighted_values_avx2(job, t, kvh, s, n, i0, 2, out + i0); break;
+        case 3: weighted_values_avx2(job, t, kvh, s, n, i0, 3, out + i0); break;
+        case 4: weighted_values_avx2(job, t, kvh, s, n, i0, 4, out + i0); break;
+        case 5: weighted_values_avx2(job, t, kvh, s, n, i0, 5, out + i0); break;
+        case 6: weighted_values_avx2(job, t, kvh, s, n, i0, 6, out + i0); break;
+        case 7: weighted_values_avx2(job, t, kvh, s, n, i0, 7, out + i0); break;
+        default: weighted_values_avx2(job, t, kvh, s, n, i0, 8, out + i0); break;
+        }
+    }
+}
 #endif
 
 static void attention_task(void *raw, int64_t task, int32_t thread) {
@@ -127,6 +180,7 @@ static void attention_task(void *raw, int64_t task, int32_t thread) {
     int64_t tokens = job->tokens, h = task / tokens, t = task % tokens;
 #if defined(__x86_64__)
     if (job->avx512) { head_avx512(job, t, h); return; }
+    if (job->avx2 && job->dim % 8 == 0) { head_avx2(job, t, h); return; }
 #endif
     head_portable(job, t, h);
 }
@@ -137,6 +191,6 @@ void glm_attention(glm_pool *pool, const float *q, float *out, int64_t tokens, i
                    const int64_t *context, float scale) {
     attention_job job = {q, out, tokens, heads, kv_heads, dim, block_size, k_cache, v_cache,
                          block_table, table_offset, context, scale,
-                         strcmp(glm_kernel_isa(), "avx512") == 0};
+                         strcmp(glm_kernel_isa(), "avx512") == 0, strcmp(glm_kernel_isa(), "avx2") == 0};
     glm_pool_run(pool, tokens * heads, attention_task, &job);
 }

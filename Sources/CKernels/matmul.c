@@ -7,6 +7,7 @@
 //   vectors (Xᵀ), a panel of PANEL weight rows is widened to f32 once per thread, and an
 //   outer-product kernel (TILE_R rows × 32 tokens in registers) does 24 FMAs per 14 loads
 //   ("gemm").
+// Each has an AVX-512 and an AVX2 version, chosen at run time, and a portable one.
 // Most time in a forward pass is spent in these two loops.
 #include "CKernels.h"
 #include <math.h>
@@ -19,8 +20,9 @@
 
 // GEMV_MAX_TOKENS: up to this many tokens the gemv regime is the faster one (bench checkpoint, one
 // thread: a 16-token decode step 1.07 s against 1.32 s through the packed gemm; at 32 the gemm
-// wins). GEMV_GROUP: tokens per register block of the gemv kernel.
-enum { GEMV_MAX_TOKENS = 16, GEMV_GROUP = 8, PANEL = 48, TILE_R = 12 };
+// wins). GEMV_GROUP: tokens per register block of the gemv kernel. With AVX2 the gemm wins from 9
+// tokens (bench checkpoint, 16 streams, two threads: a decode step 0.39 s against 0.44 s).
+enum { GEMV_MAX_TOKENS = 16, GEMV_MAX_TOKENS_AVX2 = 8, GEMV_GROUP = 8, PANEL = 48, TILE_R = 12 };
 
 // MARK: - Scalar conversions
 
@@ -79,31 +81,56 @@ static inline size_t dtype_size(int32_t dtype) {
 
 // MARK: - ISA selection
 
-static int isa_avx512 = -1;
-static int forced_portable = 0;
+static int isa_avx512 = -1, isa_avx2 = -1;
+static int forced_portable = 0, forced_avx2 = 0;
+
+/// GLM_KERNELS=portable selects the portable path, e.g. to measure what SIMD buys;
+/// GLM_KERNELS=avx2 the AVX2 path on a CPU that also has AVX-512.
+static int kernels_allow(const char *isa) {
+    const char *choice = getenv("GLM_KERNELS");
+    if (choice && strcmp(choice, "portable") == 0) return 0;
+    return !(choice && strcmp(choice, "avx2") == 0 && strcmp(isa, "avx512") == 0);
+}
 
 static int use_avx512(void) {
 #if defined(__x86_64__)
     if (isa_avx512 < 0) {
         __builtin_cpu_init();
-        // GLM_KERNELS=portable selects the portable path, e.g. to measure what SIMD buys.
-        const char *choice = getenv("GLM_KERNELS");
-        isa_avx512 = !(choice && strcmp(choice, "portable") == 0) &&
+        isa_avx512 = kernels_allow("avx512") &&
                      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                      __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
     }
-    return isa_avx512 && !forced_portable;
+    return isa_avx512 && !forced_portable && !forced_avx2;
 #else
     return 0;
 #endif
 }
 
-const char *glm_kernel_isa(void) { return use_avx512() ? "avx512" : "portable"; }
+static int use_avx2(void) {
+#if defined(__x86_64__)
+    if (isa_avx2 < 0) {
+        __builtin_cpu_init();
+        isa_avx2 = kernels_allow("avx2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                   __builtin_cpu_supports("f16c");
+    }
+    return isa_avx2 && !forced_portable;
+#else
+    return 0;
+#endif
+}
+
+const char *glm_kernel_isa(void) { return use_avx512() ? "avx512" : use_avx2() ? "avx2" : "portable"; }
 
 int32_t glm_force_portable(int32_t on) {
     int32_t previous = forced_portable;
     forced_portable = on;
+    return previous;
+}
+
+int32_t glm_force_avx2(int32_t on) {
+    int32_t previous = forced_avx2;
+    forced_avx2 = on;
     return previous;
 }
 
@@ -340,6 +367,193 @@ AVX512 static void gemm_panel_avx512(const glm_matrix *w, const float *xt, int64
 }
 #endif
 
+// MARK: - AVX2 kernels
+//
+// The same two regimes with 8-lane vectors, for x86-64 CPUs without AVX-512 (most AMD before
+// Zen 4, Intel client chips). Sixteen registers: the gemv kernel takes two rows × two tokens with
+// two accumulators each (so one token still has four FMA chains in flight), the gemm tile six
+// rows × one 16-token vector. The gemm tile accumulates each token over k in order, exactly as
+// the AVX-512 tile does, so prefill gives the same bits on both.
+
+#if defined(__x86_64__)
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+#define INLINE2 static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+
+INLINE2 __m256 load8_full(const void *base, int64_t i, int32_t dtype) {
+    switch (dtype) {
+    case GLM_DTYPE_BF16: {
+        __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)base + i));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    }
+    case GLM_DTYPE_F16:
+        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)base + i)));
+    default:
+        return _mm256_loadu_ps((const float *)base + i);
+    }
+}
+
+/// Lanes 0..<n set (n in 0...8), for masked loads of the last columns.
+INLINE2 __m256i lanes_below(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/// The last n < 8 values of a row from column i, widened, zeros beyond.
+INLINE2 __m256 load8_tail(const void *base, int64_t i, int32_t dtype, int64_t n) {
+    if (dtype == GLM_DTYPE_F32) return _mm256_maskload_ps((const float *)base + i, lanes_below(n));
+    float tmp[8] = {0};
+    glm_convert_to_f32((const uint16_t *)base + i, dtype, n, tmp);
+    return _mm256_loadu_ps(tmp);
+}
+
+INLINE2 float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+enum { GEMV_GROUP_AVX2 = 2, TILE_R_AVX2 = 6 };
+
+/// Two weight rows against `nt` ≤ 2 tokens; columns alternate between two accumulators per
+/// (row, token). `nt` and `dtype` are constants at each call site.
+INLINE2 void gemv2_avx2(const void *r0p, const void *r1p, int32_t dtype, int64_t cols, const float *x,
+                        int64_t ldx, int nt, float out[2][GEMV_GROUP_AVX2]) {
+    __m256 a0[GEMV_GROUP_AVX2][2], a1[GEMV_GROUP_AVX2][2];
+    for (int t = 0; t < nt; t++)
+        for (int s = 0; s < 2; s++) { a0[t][s] = _mm256_setzero_ps(); a1[t][s] = _mm256_setzero_ps(); }
+    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : 2;
+    int64_t c = 0;
+    for (; c + 16 <= cols; c += 16) {
+        _mm_prefetch((const char *)r0p + (c + 256) * esize, _MM_HINT_T0);
+        _mm_prefetch((const char *)r1p + (c + 256) * esize, _MM_HINT_T0);
+        for (int s = 0; s < 2; s++) {
+            __m256 w0 = load8_full(r0p, c + 8 * s, dtype), w1 = load8_full(r1p, c + 8 * s, dtype);
+            for (int t = 0; t < nt; t++) {
+                __m256 xv = _mm256_loadu_ps(x + t * ldx + c + 8 * s);
+                a0[t][s] = _mm256_fmadd_ps(w0, xv, a0[t][s]);
+                a1[t][s] = _mm256_fmadd_ps(w1, xv, a1[t][s]);
+            }
+        }
+    }
+    for (; c < cols; c += 8) {
+        int64_t n = cols - c < 8 ? cols - c : 8;
+        __m256 w0 = n == 8 ? load8_full(r0p, c, dtype) : load8_tail(r0p, c, dtype, n);
+        __m256 w1 = n == 8 ? load8_full(r1p, c, dtype) : load8_tail(r1p, c, dtype, n);
+        for (int t = 0; t < nt; t++) {
+            __m256 xv = _mm256_maskload_ps(x + t * ldx + c, lanes_below(n));
+            a0[t][0] = _mm256_fmadd_ps(w0, xv, a0[t][0]);
+            a1[t][0] = _mm256_fmadd_ps(w1, xv, a1[t][0]);
+        }
+    }
+    for (int t = 0; t < nt; t++) {
+        out[0][t] = hsum8(_mm256_add_ps(a0[t][0], a0[t][1]));
+        out[1][t] = hsum8(_mm256_add_ps(a1[t][0], a1[t][1]));
+    }
+}
+
+#define GEMV_PAIR_AVX2(NT, DT)                                                                  \
+    case NT: {                                                                                  \
+        gemv2_avx2(row0, row1, DT, w->cols, x + t0 * ldx, ldx, NT, out);                        \
+        for (int t = 0; t < NT; t++) {                                                          \
+            y[(t0 + t) * ldy + r] = out[0][t] + (bias ? bias[r] : 0.0f);                        \
+            if (rb != r) y[(t0 + t) * ldy + rb] = out[1][t] + (bias ? bias[rb] : 0.0f);         \
+        }                                                                                       \
+        break;                                                                                  \
+    }
+
+/// As GEMV_DTYPE: a row pair is read from memory once and from L1 for the other token pairs,
+/// and a token's sums never depend on the rest of the batch.
+#define GEMV_DTYPE_AVX2(DT)                                                                     \
+    for (int64_t r = r0; r < r1; r += 2) {                                                      \
+        int64_t rb = r + 1 < r1 ? r + 1 : r;                                                    \
+        const void *row0 = (const char *)w->data + (size_t)(r * w->cols) * esize;              \
+        const void *row1 = (const char *)w->data + (size_t)(rb * w->cols) * esize;             \
+        for (int64_t t0 = 0; t0 < tokens; t0 += GEMV_GROUP_AVX2) {                              \
+            switch (tokens - t0 < GEMV_GROUP_AVX2 ? (int)(tokens - t0) : GEMV_GROUP_AVX2) {     \
+            GEMV_PAIR_AVX2(1, DT) GEMV_PAIR_AVX2(2, DT)                                         \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+AVX2 static void gemv_rows_avx2(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
+                                float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
+    size_t esize = dtype_size(w->dtype);
+    float out[2][GEMV_GROUP_AVX2];
+    switch (w->dtype) {
+    case GLM_DTYPE_BF16: GEMV_DTYPE_AVX2(GLM_DTYPE_BF16) break;
+    case GLM_DTYPE_F16: GEMV_DTYPE_AVX2(GLM_DTYPE_F16) break;
+    default: GEMV_DTYPE_AVX2(GLM_DTYPE_F32) break;
+    }
+}
+
+/// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats.
+AVX2 static void widen_rows_avx2(const glm_matrix *w, int64_t r0, int64_t rows, float *out, int64_t ld) {
+    if (w->dtype == GLM_DTYPE_F8E4M3) {
+        for (int64_t r = 0; r < rows; r++) widen_row_portable(w, r0 + r, 0, w->cols, out + r * ld);
+        return;
+    }
+    size_t esize = dtype_size(w->dtype);
+    for (int64_t r = 0; r < rows; r++) {
+        const void *src = (const char *)w->data + (size_t)((r0 + r) * w->cols) * esize;
+        float *dst = out + r * ld;
+        int64_t c = 0;
+        for (; c + 8 <= w->cols; c += 8) _mm256_storeu_ps(dst + c, load8_full(src, c, w->dtype));
+        if (c < w->cols) widen_row_portable(w, r0 + r, c, w->cols - c, dst + c);
+    }
+}
+
+/// Outer-product tile: acc[r][h] (h-th half of the 16-token vector) += W[r][k] · Xᵀ[k][8h..8h+8]
+/// over all k, for `nr` ≤ TILE_R_AVX2 rows of the widened panel (a constant at each call).
+INLINE2 void tile_kernel_avx2(const float *wp, int64_t ldw, int64_t cols, const float *xt, int nr,
+                              float *out /* [TILE_R_AVX2][16] */) {
+    __m256 acc[TILE_R_AVX2][2];
+    for (int r = 0; r < nr; r++) { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = _mm256_setzero_ps(); }
+    for (int64_t k = 0; k < cols; k++) {
+        __m256 x0 = _mm256_load_ps(xt + k * 16), x1 = _mm256_load_ps(xt + k * 16 + 8);
+        for (int r = 0; r < nr; r++) {
+            __m256 w = _mm256_broadcast_ss(wp + r * ldw + k);
+            acc[r][0] = _mm256_fmadd_ps(w, x0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(w, x1, acc[r][1]);
+        }
+    }
+    for (int r = 0; r < nr; r++) {
+        _mm256_storeu_ps(out + r * 16, acc[r][0]);
+        _mm256_storeu_ps(out + r * 16 + 8, acc[r][1]);
+    }
+}
+
+AVX2 static void tile_dispatch_avx2(const float *wp, int64_t ldw, int64_t cols, const float *xt, int nr, float *out) {
+    switch (nr) {
+    case 1: tile_kernel_avx2(wp, ldw, cols, xt, 1, out); break;
+    case 2: tile_kernel_avx2(wp, ldw, cols, xt, 2, out); break;
+    case 3: tile_kernel_avx2(wp, ldw, cols, xt, 3, out); break;
+    case 4: tile_kernel_avx2(wp, ldw, cols, xt, 4, out); break;
+    case 5: tile_kernel_avx2(wp, ldw, cols, xt, 5, out); break;
+    case 6: tile_kernel_avx2(wp, ldw, cols, xt, 6, out); break;
+    }
+}
+
+AVX2 static void gemm_panel_avx2(const glm_matrix *w, const float *xt, int64_t tokens, float *y, int64_t ldy,
+                                 const float *bias, int64_t r0, int64_t rows) {
+    int64_t cols = w->cols, ldw = cols + 16, vectors = (tokens + 15) / 16;
+    float *wp = thread_scratch((size_t)(rows * ldw));
+    widen_rows_avx2(w, r0, rows, wp, ldw);
+    float out[TILE_R_AVX2 * 16];
+    for (int64_t v = 0; v < vectors; v++) {
+        const float *xtv = xt + v * cols * 16;
+        int64_t t_end = (v + 1) * 16 < tokens ? (v + 1) * 16 : tokens;
+        for (int64_t r = 0; r < rows; r += TILE_R_AVX2) {
+            int nr = rows - r < TILE_R_AVX2 ? (int)(rows - r) : TILE_R_AVX2;
+            tile_dispatch_avx2(wp + r * ldw, ldw, cols, xtv, nr, out);
+            for (int i = 0; i < nr; i++) {
+                float b = bias ? bias[r0 + r + i] : 0.0f;
+                for (int64_t t = v * 16; t < t_end; t++) y[t * ldy + r0 + r + i] = out[i * 16 + (t - v * 16)] + b;
+            }
+        }
+    }
+}
+#endif
+
 // MARK: - Dispatch
 
 /// Xᵀ in 16-token vectors: [ceil(tokens/16)][cols][16], zero-padded past the last token.
@@ -379,6 +593,10 @@ static void run_gemv(const matmul_job *job, int64_t task) {
         gemv_rows_avx512(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
         return;
     }
+    if (use_avx2() && job->w->dtype != GLM_DTYPE_F8E4M3) {
+        gemv_rows_avx2(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
+        return;
+    }
 #endif
     gemv_rows_portable(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
 }
@@ -387,7 +605,8 @@ static void run_gemm(const matmul_job *job, int64_t task) {
     int64_t r0 = task * PANEL, rows = job->w->rows - r0 < PANEL ? job->w->rows - r0 : PANEL;
 #if defined(__x86_64__)
     if (job->xt) {
-        gemm_panel_avx512(job->w, job->xt, job->tokens, job->y, job->ldy, job->bias, r0, rows);
+        if (use_avx512()) gemm_panel_avx512(job->w, job->xt, job->tokens, job->y, job->ldy, job->bias, r0, rows);
+        else gemm_panel_avx2(job->w, job->xt, job->tokens, job->y, job->ldy, job->bias, r0, rows);
         return;
     }
 #endif
@@ -424,7 +643,8 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
         *job = (matmul_job){it->w, it->x, NULL, it->tokens, it->ldx, it->ldy, 0, 0, it->y, it->bias, 0};
         if (it->w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
         if (it->tokens > 0 && it->w->rows > 0) {
-            job->gemv = it->tokens <= GEMV_MAX_TOKENS && it->w->dtype != GLM_DTYPE_F8E4M3;
+            job->gemv = it->tokens <= (use_avx512() ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
+                        it->w->dtype != GLM_DTYPE_F8E4M3;
             if (job->gemv) {
                 // Several chunks per thread balance uneven progress; even-sized for gemv2.
                 int64_t chunks = threads * 4;
@@ -434,7 +654,7 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
                 job->tasks = (it->w->rows + per - 1) / per;
             } else {
                 job->tasks = (it->w->rows + PANEL - 1) / PANEL;
-                if (use_avx512()) {
+                if (use_avx512() || use_avx2()) {
                     // Items that share an input (gate and up projections) share its packing.
                     for (int64_t j = 0; j < i && !job->xt; j++) {
                         if (jobs[j].xt && jobs[j].x == it->x && jobs[j].tokens == it->tokens &&

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Kernels
 import Models
@@ -8,13 +9,27 @@ import Sampling
 import Glibc
 #endif
 
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure prefill and decode speed on random prompt tokens."
+        abstract: "Measure prefill and decode speed on random prompt tokens.",
+        discussion: """
+            --scenario forward (default) times one sequence's forward passes. The others run the \
+            serving engine in process, as `glm serve` does: throughput (aggregate tokens/s of \
+            --concurrency streams of --prompt-len + --gen-len tokens), prefix (time to first token \
+            with a --prefix-len prefix already served, against cold) and interference (the \
+            inter-token latency of --streams running streams while a --long-prompt-len prompt arrives).
+            """
     )
 
+    enum Scenario: String, ExpressibleByArgument, CaseIterable {
+        case forward, throughput, prefix, interference
+    }
+
     @OptionGroup var model: ModelOptions
+
+    @Option(help: "forward, throughput, prefix or interference.")
+    var scenario = Scenario.forward
 
     @Option(name: .customLong("prompt-len"), help: "Prompt tokens, prefilled in one forward pass.")
     var promptLength = 512
@@ -25,12 +40,44 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seed for the random prompt.")
     var seed: UInt64 = 0
 
+    @Option(help: "Concurrent streams for --scenario throughput, comma-separated (one run each).")
+    var concurrency = "1,4,16"
+
+    @Option(name: .customLong("prefix-len"), help: "Shared prefix tokens for --scenario prefix.")
+    var prefixLength = 2000
+
+    @Option(name: .customLong("long-prompt-len"), help: "The arriving prompt's tokens for --scenario interference.")
+    var longPromptLength = 4000
+
+    @Option(help: "Running streams for --scenario interference.")
+    var streams = 4
+
+    @Option(name: .customLong("chunked-prefill-size"), help: "As for glm serve (-1: whole prompts; default 512).")
+    var chunkedPrefillSize: Int?
+
+    @Flag(name: .customLong("disable-radix-cache"), help: "As for glm serve.")
+    var disableRadixCache = false
+
     func validate() throws {
         guard promptLength > 0 else { throw ValidationError("--prompt-len must be positive") }
         guard generateLength >= 0 else { throw ValidationError("--gen-len must not be negative") }
+        guard prefixLength > 0 else { throw ValidationError("--prefix-len must be positive") }
+        guard longPromptLength > 0 else { throw ValidationError("--long-prompt-len must be positive") }
+        guard streams > 0 else { throw ValidationError("--streams must be positive") }
+        _ = try concurrencyLevels()
     }
 
-    func run() throws {
+    func concurrencyLevels() throws -> [Int] {
+        try concurrency.split(separator: ",").map {
+            guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n > 0 else {
+                throw ValidationError("--concurrency expects comma-separated positive counts, found '\($0)'")
+            }
+            return n
+        }
+    }
+
+    func run() async throws {
+        if scenario != .forward { return try await runEngine() }
         let directory = try model.directory()
         let glm = try model.loadModel(from: directory)
         var random = Xoshiro256(seed: seed)
@@ -69,5 +116,38 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "decode_tokens_per_s: %.2f", Double(generateLength) / seconds(decode)))
         }
         print("peak_rss_bytes: \(Int(usage.ru_maxrss) * 1024)")
+    }
+
+    /// The serving scenarios, through the batching engine (in process, no HTTP).
+    private func runEngine() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // each result as it comes, also into a file
+        let glm = try model.loadModel()
+        var options = EngineOptions(maxRunningRequests: max(16, streams + 1, try concurrencyLevels().max() ?? 1))
+        if let c = chunkedPrefillSize { options.chunkedPrefillSize = c > 0 ? c : nil }
+        options.enableRadixCache = !disableRadixCache
+        print("model: \(model.modelPath ?? glm.checkpoint.directory.path)")
+        print("backend: \(glm.backend.name) threads: \(glm.backend.threads) chunked_prefill: "
+              + "\(options.chunkedPrefillSize.map(String.init) ?? "off") radix_cache: \(options.enableRadixCache)")
+        switch scenario {
+        case .forward:
+            break
+        case .throughput:
+            for level in try concurrencyLevels() {
+                // A fresh engine per level, so no level reuses another's prefix cache.
+                let engine = try BatchingEngine(model: glm, options: options)
+                defer { engine.shutdown() }
+                print(try await EngineBenchmark.run(engine: engine, concurrency: level, promptLength: promptLength,
+                                                    genLength: max(1, generateLength), seed: seed))
+            }
+        case .prefix:
+            let engine = try BatchingEngine(model: glm, options: options)
+            defer { engine.shutdown() }
+            print(try await EngineBenchmark.prefixReuse(engine: engine, prefixLength: prefixLength, seed: seed))
+        case .interference:
+            let engine = try BatchingEngine(model: glm, options: options)
+            defer { engine.shutdown() }
+            print(try await EngineBenchmark.longPromptInterference(engine: engine, streams: streams,
+                                                                   longPromptLength: longPromptLength, seed: seed))
+        }
     }
 }

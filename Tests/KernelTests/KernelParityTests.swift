@@ -134,6 +134,34 @@ struct KernelParityTests {
         for tokens in [1, 9] { check(m, tokens: tokens, bias: true, label: "portable") }
     }
 
+    #if arch(x86_64) && os(Linux)
+    @Test("the kernels use the widest instruction set the CPU has")
+    func instructionSet() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let line = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        let flags = Set(line.split(separator: " ").map(String.init))
+        let avx2 = flags.isSuperset(of: ["avx2", "fma", "f16c"])
+        let avx512 = avx2 && flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"])
+        let expected = switch ProcessInfo.processInfo.environment["GLM_KERNELS"] {
+        case "portable": "portable"
+        case "avx2": avx2 ? "avx2" : "portable"
+        default: avx512 ? "avx512" : avx2 ? "avx2" : "portable"
+        }
+        #expect(CPUBackend.isa == expected, "CPU flags: avx2 \(avx2), avx512 \(avx512)")
+    }
+    #endif
+
+    @Test("AVX2 kernels match the reference, also on CPUs with AVX-512")
+    func avx2() throws {
+        let previous = glm_force_avx2(1)
+        defer { glm_force_avx2(previous) }
+        for (i, shape) in Self.shapes.enumerated() {
+            let m = try Matrix(rows: shape.rows, cols: shape.cols, dtype: .bf16, seed: UInt64(i))
+            for tokens in Self.tokenCounts { check(m, tokens: tokens, bias: tokens % 2 == 0, label: "\(CPUBackend.isa) \(shape)") }
+        }
+        for headDim in [16, 20, 128] { attention(headDim: headDim) }
+    }
+
     @Test("paged attention matches the reference", arguments: [16, 20, 128])
     func attention(headDim: Int) {
         let (H, Hkv, blockSize) = (6, 2, 4)

@@ -84,10 +84,12 @@ void glm_attention(glm_pool *pool, const float *q, float *out, int64_t tokens, i
 
 // MARK: - Introspection
 
-/// The instruction set the kernels use on this CPU: "avx512" or "portable".
+/// The instruction set the kernels use on this CPU: "avx512", "avx2" or "portable".
 const char *glm_kernel_isa(void);
 /// Forces the portable path (for parity tests); returns the previous setting.
 int32_t glm_force_portable(int32_t on);
+/// Keeps to AVX2 on a CPU with AVX-512 (for parity tests); returns the previous setting.
+int32_t glm_force_avx2(int32_t on);
 
 #ifdef __cplusplus
 }
