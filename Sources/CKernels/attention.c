@@ -1,7 +1,6 @@
-// Causal attention over a paged KV cache, one task per (query head, token), with AVX-512 or
-// AVX2 where the CPU has them.
-// Scores are computed into a per-thread buffer, softmax in f32 (max-subtracted, as torch does),
-// then the value rows are summed with the probabilities.
+// Causal attention over a paged KV cache. Scores are computed into a per-thread buffer, softmax
+// in f32 (max-subtracted, as torch does), then the value rows are summed with the probabilities.
+// With AVX2, one task per (run of a sequence's tokens, KV head); portable C, one per (token, head).
 #include "CKernels.h"
 #include <math.h>
 #include <stdlib.h>
@@ -30,7 +29,6 @@ typedef struct {
     const int32_t *block_table;
     const int64_t *table_offset, *context;
     float scale;
-    int avx512, avx2;
 } attention_job;
 
 static inline const float *cache_row(const attention_job *job, const float *cache, int64_t t, int64_t pos, int64_t kvh) {
@@ -67,107 +65,91 @@ static void head_portable(const attention_job *job, int64_t t, int64_t h) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
-static void head_avx512(const attention_job *job, int64_t t, int64_t h) {
-    int64_t n = job->context[t], d = job->dim, kvh = h / (job->heads / job->kv_heads);
-    const float *q = job->q + (t * job->heads + h) * d;
-    float *out = job->out + (t * job->heads + h) * d;
-    float *s = score_buffer(n);
-    for (int64_t j = 0; j < n; j++) {
-        const float *k = cache_row(job, job->k_cache, t, j, kvh);
-        __m512 acc = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps();
-        int64_t i = 0;
-        for (; i + 32 <= d; i += 32) {
-            acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), acc);
-            acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 16), _mm512_loadu_ps(k + i + 16), acc2);
-        }
-        for (; i < d; i += 16) {
-            __mmask16 m = d - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (d - i)) - 1);
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), _mm512_maskz_loadu_ps(m, k + i), acc);
-        }
-        s[j] = _mm512_reduce_add_ps(_mm512_add_ps(acc, acc2)) * job->scale;
-    }
-    softmax_inplace(s, n);
-    if (d == 128) {
-        // GLM's head size: eight accumulators in registers, one pass over the values.
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        for (int64_t j = 0; j < n; j++) {
-            const float *v = cache_row(job, job->v_cache, t, j, kvh);
-            __m512 p = _mm512_set1_ps(s[j]);
-            a0 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v), a0);
-            a1 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 16), a1);
-            a2 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 32), a2);
-            a3 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 48), a3);
-            a4 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 64), a4);
-            a5 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 80), a5);
-            a6 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 96), a6);
-            a7 = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 112), a7);
-        }
-        _mm512_storeu_ps(out, a0); _mm512_storeu_ps(out + 16, a1);
-        _mm512_storeu_ps(out + 32, a2); _mm512_storeu_ps(out + 48, a3);
-        _mm512_storeu_ps(out + 64, a4); _mm512_storeu_ps(out + 80, a5);
-        _mm512_storeu_ps(out + 96, a6); _mm512_storeu_ps(out + 112, a7);
-        return;
-    }
-    for (int64_t i = 0; i < d; i += 16) {
-        __mmask16 m = d - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (d - i)) - 1);
-        __m512 acc = _mm512_setzero_ps();
-        for (int64_t j = 0; j < n; j++) {
-            const float *v = cache_row(job, job->v_cache, t, j, kvh);
-            acc = _mm512_fmadd_ps(_mm512_set1_ps(s[j]), _mm512_maskz_loadu_ps(m, v + i), acc);
-        }
-        _mm512_mask_storeu_ps(out + i, m, acc);
-    }
-}
-
 #define INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma")))
 
-/// out[0..<8·nc] = Σ_j p_j · v_j[i0 ..< i0 + 8·nc], with the nc accumulators in registers.
-INLINE_AVX2 void weighted_values_avx2(const attention_job *job, int64_t t, int64_t kvh, const float *p, int64_t n,
-                                      int64_t i0, int nc, float *out) {
-    __m256 acc[8];
-    for (int c = 0; c < nc; c++) acc[c] = _mm256_setzero_ps();
-    for (int64_t j = 0; j < n; j++) {
-        const float *v = cache_row(job, job->v_cache, t, j, kvh) + i0;
-        __m256 pj = _mm256_set1_ps(p[j]);
-        for (int c = 0; c < nc; c++) acc[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(v + 8 * c), acc[c]);
-    }
-    for (int c = 0; c < nc; c++) _mm256_storeu_ps(out + 8 * c, acc[c]);
+// Several query rows at once: all heads that share a KV head, for up to RUN_TOKENS consecutive
+// tokens of one sequence (a prefill chunk, or one decode token). Their keys and values are read
+// once per task instead of once per (token, head), which at long contexts (MBs of f32 cache per
+// KV head, beyond L2) was the cost. Each row's arithmetic is the same whatever rows share its
+// task, so a token's result does not depend on what it is batched with.
+enum { RUN_TOKENS = 4, KEY_BLOCK = 256 };
+
+/// Eight dot products, one per accumulator, into the lanes of one vector (the same reduction
+/// tree for every lane).
+INLINE_AVX2 __m256 sum8x8(const __m256 a[8]) {
+    __m256 h01 = _mm256_hadd_ps(a[0], a[1]), h23 = _mm256_hadd_ps(a[2], a[3]);
+    __m256 h45 = _mm256_hadd_ps(a[4], a[5]), h67 = _mm256_hadd_ps(a[6], a[7]);
+    __m256 lo = _mm256_hadd_ps(h01, h23), hi = _mm256_hadd_ps(h45, h67);
+    return _mm256_add_ps(_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31));
 }
 
-/// Head sizes that are a multiple of 8 (GLM's 128, the demo's 64); others take the portable path.
+/// Tokens t0..<t0+nt (one sequence, contexts increasing by one) × the heads of KV head kvh.
+/// Row r is token t0 + r / G, head kvh·G + r % G. Needs dim % 16 == 0.
 __attribute__((target("avx2,fma")))
-static void head_avx2(const attention_job *job, int64_t t, int64_t h) {
-    int64_t n = job->context[t], d = job->dim, kvh = h / (job->heads / job->kv_heads);
-    const float *q = job->q + (t * job->heads + h) * d;
-    float *out = job->out + (t * job->heads + h) * d;
-    float *s = score_buffer(n);
-    for (int64_t j = 0; j < n; j++) {
-        const float *k = cache_row(job, job->k_cache, t, j, kvh);
-        __m256 acc = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();
-        int64_t i = 0;
-        for (; i + 16 <= d; i += 16) {
-            acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), acc);
-            acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(k + i + 8), acc2);
-        }
-        if (i < d) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), acc);
-        acc = _mm256_add_ps(acc, acc2);
-        __m128 r = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-        r = _mm_add_ps(r, _mm_movehl_ps(r, r));
-        r = _mm_add_ss(r, _mm_movehdup_ps(r));
-        s[j] = _mm_cvtss_f32(r) * job->scale;
+static void run_avx2(const attention_job *job, int64_t t0, int64_t nt, int64_t kvh) {
+    int64_t G = job->heads / job->kv_heads, d = job->dim, rows = nt * G, n = job->context[t0 + nt - 1];
+    float *s = score_buffer(rows * n);  // [rows][n]
+    const float *q[RUN_TOKENS * 64];
+    float *out[RUN_TOKENS * 64];
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t offset = ((t0 + r / G) * job->heads + kvh * G + r % G) * d;
+        q[r] = job->q + offset;
+        out[r] = job->out + offset;
     }
-    softmax_inplace(s, n);
-    for (int64_t i0 = 0; i0 < d; i0 += 64) {
-        switch ((d - i0) / 8 < 8 ? (int)((d - i0) / 8) : 8) {
-        case 1: weighted_values_avx2(job, t, kvh, s, n, i0, 1, out + i0); break;
-        case 2: weighted_values_avx2(job, t, kvh, s, n, i0, 2, out + i0); break;
-        case 3: weighted_values_avx2(job, t, kvh, s, n, i0, 3, out + i0); break;
-        case 4: weighted_values_avx2(job, t, kvh, s, n, i0, 4, out + i0); break;
-        case 5: weighted_values_avx2(job, t, kvh, s, n, i0, 5, out + i0); break;
-        case 6: weighted_values_avx2(job, t, kvh, s, n, i0, 6, out + i0); break;
-        case 7: weighted_values_avx2(job, t, kvh, s, n, i0, 7, out + i0); break;
-        default: weighted_values_avx2(job, t, kvh, s, n, i0, 8, out + i0); break;
+    // Scores, eight rows against each key of a block (the block stays in L2 across row groups).
+    for (int64_t j0 = 0; j0 < n; j0 += KEY_BLOCK) {
+        int64_t j1 = j0 + KEY_BLOCK < n ? j0 + KEY_BLOCK : n;
+        for (int64_t r0 = 0; r0 < rows; r0 += 8) {
+            int nr = rows - r0 < 8 ? (int)(rows - r0) : 8;
+            const float *qr[8];
+            for (int r = 0; r < 8; r++) qr[r] = q[r0 + (r < nr ? r : 0)];
+            for (int64_t j = j0; j < j1; j++) {
+                const float *k = cache_row(job, job->k_cache, t0, j, kvh);
+                __m256 a[8];
+                for (int r = 0; r < 8; r++) a[r] = _mm256_setzero_ps();
+                for (int64_t i = 0; i < d; i += 8) {
+                    __m256 kv = _mm256_loadu_ps(k + i);
+                    for (int r = 0; r < 8; r++) a[r] = _mm256_fmadd_ps(_mm256_loadu_ps(qr[r] + i), kv, a[r]);
+                }
+                float dots[8];
+                _mm256_storeu_ps(dots, _mm256_mul_ps(sum8x8(a), _mm256_set1_ps(job->scale)));
+                for (int r = 0; r < nr; r++) s[(r0 + r) * n + j] = dots[r];
+            }
+        }
+    }
+    // Softmax over each row's own (causal) context; later keys weigh zero.
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t c = job->context[t0 + r / G];
+        softmax_inplace(s + r * n, c);
+        for (int64_t j = c; j < n; j++) s[r * n + j] = 0;
+    }
+    // Values: four rows × sixteen columns in registers, keys in order (block by block).
+    for (int64_t r = 0; r < rows; r++) memset(out[r], 0, (size_t)d * sizeof(float));
+    for (int64_t j0 = 0; j0 < n; j0 += KEY_BLOCK) {
+        int64_t j1 = j0 + KEY_BLOCK < n ? j0 + KEY_BLOCK : n;
+        for (int64_t r0 = 0; r0 < rows; r0 += 4) {
+            int nr = rows - r0 < 4 ? (int)(rows - r0) : 4;
+            for (int64_t i = 0; i < d; i += 16) {
+                __m256 a[4][2];
+                for (int r = 0; r < 4; r++) {
+                    int64_t rr = r0 + (r < nr ? r : 0);
+                    a[r][0] = _mm256_loadu_ps(out[rr] + i);
+                    a[r][1] = _mm256_loadu_ps(out[rr] + i + 8);
+                }
+                for (int64_t j = j0; j < j1; j++) {
+                    const float *v = cache_row(job, job->v_cache, t0, j, kvh) + i;
+                    __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8);
+                    for (int r = 0; r < 4; r++) {
+                        __m256 p = _mm256_set1_ps(s[(r0 + (r < nr ? r : 0)) * n + j]);
+                        a[r][0] = _mm256_fmadd_ps(p, v0, a[r][0]);
+                        a[r][1] = _mm256_fmadd_ps(p, v1, a[r][1]);
+                    }
+                }
+                for (int r = 0; r < nr; r++) {
+                    _mm256_storeu_ps(out[r0 + r] + i, a[r][0]);
+                    _mm256_storeu_ps(out[r0 + r] + i + 8, a[r][1]);
+                }
+            }
         }
     }
 }
@@ -176,21 +158,47 @@ static void head_avx2(const attention_job *job, int64_t t, int64_t h) {
 static void attention_task(void *raw, int64_t task, int32_t thread) {
     (void)thread;
     const attention_job *job = raw;
-    // Head-major order: consecutive tasks share a KV head, so its keys and values stay in L2.
+    // KV-head-major order: consecutive tasks share a KV head, so its keys and values stay in cache.
     int64_t tokens = job->tokens, h = task / tokens, t = task % tokens;
-#if defined(__x86_64__)
-    if (job->avx512) { head_avx512(job, t, h); return; }
-    if (job->avx2 && job->dim % 8 == 0) { head_avx2(job, t, h); return; }
-#endif
     head_portable(job, t, h);
 }
+
+#if defined(__x86_64__)
+typedef struct {
+    const attention_job *job;
+    const int64_t *run_start;  // [runs + 1]
+    int64_t runs;
+} run_job;
+
+static void run_task(void *raw, int64_t task, int32_t thread) {
+    (void)thread;
+    const run_job *rj = raw;
+    int64_t kvh = task / rj->runs, run = task % rj->runs;
+    run_avx2(rj->job, rj->run_start[run], rj->run_start[run + 1] - rj->run_start[run], kvh);
+}
+#endif
 
 void glm_attention(glm_pool *pool, const float *q, float *out, int64_t tokens, int64_t heads,
                    int64_t kv_heads, int64_t dim, const float *k_cache, const float *v_cache,
                    int64_t block_size, const int32_t *block_table, const int64_t *table_offset,
                    const int64_t *context, float scale) {
     attention_job job = {q, out, tokens, heads, kv_heads, dim, block_size, k_cache, v_cache,
-                         block_table, table_offset, context, scale,
-                         strcmp(glm_kernel_isa(), "avx512") == 0, strcmp(glm_kernel_isa(), "avx2") == 0};
+                         block_table, table_offset, context, scale};
+#if defined(__x86_64__)
+    // AVX2 (also on AVX-512 CPUs): runs of up to RUN_TOKENS consecutive tokens of one sequence.
+    if (strcmp(glm_kernel_isa(), "portable") != 0 && dim % 16 == 0 && heads / kv_heads <= 64) {
+        int64_t *run_start = malloc((size_t)(tokens + 1) * sizeof(int64_t)), runs = 0;
+        for (int64_t t = 0; t < tokens; t++) {
+            int continues = t > 0 && t - run_start[runs - 1] < RUN_TOKENS && table_offset[t] == table_offset[t - 1] &&
+                            context[t] == context[t - 1] + 1;
+            if (!continues) run_start[runs++] = t;
+        }
+        run_start[runs] = tokens;
+        run_job rj = {&job, run_start, runs};
+        glm_pool_run(pool, runs * kv_heads, run_task, &rj);
+        free(run_start);
+        return;
+    }
+#endif
     glm_pool_run(pool, tokens * heads, attention_task, &job);
 }
