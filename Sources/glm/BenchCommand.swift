@@ -52,7 +52,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Running streams for --scenario interference.")
     var streams = 4
 
-    @Option(name: .customLong("chunked-prefill-size"), help: "As for glm serve (-1: whole prompts; default 512).")
+    @Option(name: .customLong("chunked-prefill-size"), parsing: .unconditional, help: "As for glm serve (-1: whole prompts; default 512).")
     var chunkedPrefillSize: Int?
 
     @Flag(name: .customLong("disable-radix-cache"), help: "As for glm serve.")

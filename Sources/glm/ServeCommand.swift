@@ -130,7 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("kv-cache-dtype"), help: "SGLang KV-cache dtype; the KV cache here is f32.")
     var kvCacheDtype: String?
 
-    @Option(name: .customLong("chunked-prefill-size"), help: "Most prompt tokens prefilled per step (-1: whole prompts; default 512).")
+    @Option(name: .customLong("chunked-prefill-size"), parsing: .unconditional, help: "Most prompt tokens prefilled per step (-1: whole prompts; default 512).")
     var chunkedPrefillSize: Int?
 
     func validate() throws {

@@ -233,6 +233,15 @@ struct CommandLineTests {
         #expect(given.modelName == "zai-org/GLM-4.5-Air")
     }
 
+    @Test("--chunked-prefill-size -1 turns chunking off, as in SGLang")
+    func chunkedPrefillOff() throws {
+        #expect(try ServeCommand.parse(["--chunked-prefill-size", "-1"]).engineOptions.chunkedPrefillSize == nil)
+        #expect(try ServeCommand.parse(["--chunked-prefill-size", "256"]).engineOptions.chunkedPrefillSize == 256)
+        #expect(try ServeCommand.parse([]).engineOptions.chunkedPrefillSize == 512)
+        #expect(try BenchCommand.parse(["--scenario", "interference", "--chunked-prefill-size", "-1"]).chunkedPrefillSize == -1)
+        #expect(throws: (any Error).self) { try BenchCommand.parse(["--concurrency", "4,x"]) }
+    }
+
     @Test("--tokenizer-path must name the --model-path folder, and needs one")
     func tokenizerPath() throws {
         #expect(throws: (any Error).self) { try ServeCommand.parse(["--tokenizer-path", "/m"]) }
