@@ -250,10 +250,10 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
     }
 }
 
-/// One row pair against tokens t0..<t0+NT; writes y (+ bias).
-#define GEMV_PAIR(NT, DT)                                                                       \
+/// One row pair against tokens t0..<t0+NT with KERNEL (gemv2 or gemv2_avx2); writes y (+ bias).
+#define GEMV_PAIR(KERNEL, NT, DT)                                                               \
     case NT: {                                                                                  \
-        gemv2(row0, row1, DT, w->cols, x + t0 * ldx, ldx, NT, out);                             \
+        KERNEL(row0, row1, DT, w->cols, x + t0 * ldx, ldx, NT, out);                            \
         for (int t = 0; t < NT; t++) {                                                          \
             y[(t0 + t) * ldy + r] = out[0][t] + (bias ? bias[r] : 0.0f);                        \
             if (rb != r) y[(t0 + t) * ldy + rb] = out[1][t] + (bias ? bias[rb] : 0.0f);         \
@@ -261,31 +261,37 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
         break;                                                                                  \
     }
 
-/// Rows in pairs; for each pair every group of up to 8 tokens, so a pair is read from memory once
-/// and from L1 for the other groups. A token's sums run in the same order whatever else is in the
-/// batch, so its result does not depend on what it is batched with.
-#define GEMV_DTYPE(DT)                                                                          \
+/// Rows in pairs; for each pair every group of up to GROUP tokens, so a pair is read from memory
+/// once and from L1 for the other groups. A token's sums run in the same order whatever else is
+/// in the batch, so its result does not depend on what it is batched with. CASES(DT) lists a
+/// GEMV_PAIR for each group size.
+#define GEMV_ROWS(GROUP, CASES, DT)                                                             \
     for (int64_t r = r0; r < r1; r += 2) {                                                      \
         int64_t rb = r + 1 < r1 ? r + 1 : r;                                                    \
         const void *row0 = (const char *)w->data + (size_t)(r * w->cols) * esize;              \
         const void *row1 = (const char *)w->data + (size_t)(rb * w->cols) * esize;             \
-        for (int64_t t0 = 0; t0 < tokens; t0 += GEMV_GROUP) {                                   \
-            switch (tokens - t0 < GEMV_GROUP ? (int)(tokens - t0) : GEMV_GROUP) {               \
-            GEMV_PAIR(1, DT) GEMV_PAIR(2, DT) GEMV_PAIR(3, DT) GEMV_PAIR(4, DT)                 \
-            GEMV_PAIR(5, DT) GEMV_PAIR(6, DT) GEMV_PAIR(7, DT) GEMV_PAIR(8, DT)                 \
-            }                                                                                   \
+        for (int64_t t0 = 0; t0 < tokens; t0 += GROUP) {                                        \
+            switch (tokens - t0 < GROUP ? (int)(tokens - t0) : GROUP) { CASES(DT) }             \
         }                                                                                       \
     }
 
+/// The body of a gemv_rows_* function: GEMV_ROWS specialised for each dtype.
+#define GEMV_BY_DTYPE(GROUP, CASES)                                                             \
+    size_t esize = dtype_size(w->dtype);                                                        \
+    float out[2][GEMV_GROUP];                                                                   \
+    switch (w->dtype) {                                                                         \
+    case GLM_DTYPE_BF16: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_BF16) break;                         \
+    case GLM_DTYPE_F16: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_F16) break;                           \
+    default: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_F32) break;                                      \
+    }
+
+#define GEMV_CASES_AVX512(DT)                                                                   \
+    GEMV_PAIR(gemv2, 1, DT) GEMV_PAIR(gemv2, 2, DT) GEMV_PAIR(gemv2, 3, DT) GEMV_PAIR(gemv2, 4, DT) \
+    GEMV_PAIR(gemv2, 5, DT) GEMV_PAIR(gemv2, 6, DT) GEMV_PAIR(gemv2, 7, DT) GEMV_PAIR(gemv2, 8, DT)
+
 AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                                     float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
-    size_t esize = dtype_size(w->dtype);
-    float out[2][GEMV_GROUP];
-    switch (w->dtype) {
-    case GLM_DTYPE_BF16: GEMV_DTYPE(GLM_DTYPE_BF16) break;
-    case GLM_DTYPE_F16: GEMV_DTYPE(GLM_DTYPE_F16) break;
-    default: GEMV_DTYPE(GLM_DTYPE_F32) break;
-    }
+    GEMV_BY_DTYPE(GEMV_GROUP, GEMV_CASES_AVX512)
 }
 
 /// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats.
@@ -417,7 +423,7 @@ enum { GEMV_GROUP_AVX2 = 2, TILE_R_AVX2 = 6 };
 /// Two weight rows against `nt` ≤ 2 tokens; columns alternate between two accumulators per
 /// (row, token). `nt` and `dtype` are constants at each call site.
 INLINE2 void gemv2_avx2(const void *r0p, const void *r1p, int32_t dtype, int64_t cols, const float *x,
-                        int64_t ldx, int nt, float out[2][GEMV_GROUP_AVX2]) {
+                        int64_t ldx, int nt, float out[2][GEMV_GROUP]) {
     __m256 a0[GEMV_GROUP_AVX2][2], a1[GEMV_GROUP_AVX2][2];
     for (int t = 0; t < nt; t++)
         for (int s = 0; s < 2; s++) { a0[t][s] = _mm256_setzero_ps(); a1[t][s] = _mm256_setzero_ps(); }
@@ -451,39 +457,11 @@ INLINE2 void gemv2_avx2(const void *r0p, const void *r1p, int32_t dtype, int64_t
     }
 }
 
-#define GEMV_PAIR_AVX2(NT, DT)                                                                  \
-    case NT: {                                                                                  \
-        gemv2_avx2(row0, row1, DT, w->cols, x + t0 * ldx, ldx, NT, out);                        \
-        for (int t = 0; t < NT; t++) {                                                          \
-            y[(t0 + t) * ldy + r] = out[0][t] + (bias ? bias[r] : 0.0f);                        \
-            if (rb != r) y[(t0 + t) * ldy + rb] = out[1][t] + (bias ? bias[rb] : 0.0f);         \
-        }                                                                                       \
-        break;                                                                                  \
-    }
-
-/// As GEMV_DTYPE: a row pair is read from memory once and from L1 for the other token pairs,
-/// and a token's sums never depend on the rest of the batch.
-#define GEMV_DTYPE_AVX2(DT)                                                                     \
-    for (int64_t r = r0; r < r1; r += 2) {                                                      \
-        int64_t rb = r + 1 < r1 ? r + 1 : r;                                                    \
-        const void *row0 = (const char *)w->data + (size_t)(r * w->cols) * esize;              \
-        const void *row1 = (const char *)w->data + (size_t)(rb * w->cols) * esize;             \
-        for (int64_t t0 = 0; t0 < tokens; t0 += GEMV_GROUP_AVX2) {                              \
-            switch (tokens - t0 < GEMV_GROUP_AVX2 ? (int)(tokens - t0) : GEMV_GROUP_AVX2) {     \
-            GEMV_PAIR_AVX2(1, DT) GEMV_PAIR_AVX2(2, DT)                                         \
-            }                                                                                   \
-        }                                                                                       \
-    }
+#define GEMV_CASES_AVX2(DT) GEMV_PAIR(gemv2_avx2, 1, DT) GEMV_PAIR(gemv2_avx2, 2, DT)
 
 AVX2 static void gemv_rows_avx2(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                                 float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
-    size_t esize = dtype_size(w->dtype);
-    float out[2][GEMV_GROUP_AVX2];
-    switch (w->dtype) {
-    case GLM_DTYPE_BF16: GEMV_DTYPE_AVX2(GLM_DTYPE_BF16) break;
-    case GLM_DTYPE_F16: GEMV_DTYPE_AVX2(GLM_DTYPE_F16) break;
-    default: GEMV_DTYPE_AVX2(GLM_DTYPE_F32) break;
-    }
+    GEMV_BY_DTYPE(GEMV_GROUP_AVX2, GEMV_CASES_AVX2)
 }
 
 /// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats.

@@ -162,6 +162,17 @@ struct KernelParityTests {
         for headDim in [16, 20, 128] { attention(headDim: headDim) }
     }
 
+    /// The fast kernel's output, after checking it against the reference.
+    @discardableResult
+    func checkAttention(_ layout: AttentionLayout, q: [Float], k: [Float], v: [Float]) -> [Float] {
+        var fast = [Float](repeating: .nan, count: q.count), slow = fast
+        CPUBackend(threads: 2).attention(layout, q: q, out: &fast, kCache: k, vCache: v)
+        ReferenceBackend().attention(layout, q: q, out: &slow, kCache: k, vCache: v)
+        let diff = zip(fast, slow).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        #expect(diff <= 1e-5, "attention (\(CPUBackend.isa)) max-abs \(diff)")
+        return fast
+    }
+
     @Test("paged attention matches the reference", arguments: [16, 20, 128])
     func attention(headDim: Int) {
         let (H, Hkv, blockSize) = (6, 2, 4)
@@ -174,11 +185,7 @@ struct KernelParityTests {
                                      blockTable: [5, 1, 7, 2, 6], tableOffset: [0, 0, 0, 3, 3],
                                      context: [7, 8, 9, 4, 5], scale: 1 / Float(headDim).squareRoot())
         let q = (0..<5 * H * headDim).map { _ in rng.float() }
-        var fast = [Float](repeating: .nan, count: q.count), slow = fast
-        CPUBackend(threads: 2).attention(layout, q: q, out: &fast, kCache: k, vCache: v)
-        ReferenceBackend().attention(layout, q: q, out: &slow, kCache: k, vCache: v)
-        let diff = zip(fast, slow).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
-        #expect(diff <= 1e-5, "attention max-abs \(diff)")
+        checkAttention(layout, q: q, k: k, v: v)
     }
 
     @Test("paged attention matches the reference on long prefill runs and decode tokens")
@@ -195,11 +202,7 @@ struct KernelParityTests {
                                      blockTable: tableA + tableB, tableOffset: [Int64](repeating: 0, count: 7) + [Int64(blocksA)],
                                      context: (294...300).map { Int64($0) } + [41], scale: 1 / Float(headDim).squareRoot())
         let q = (0..<8 * H * headDim).map { _ in rng.float() }
-        var fast = [Float](repeating: .nan, count: q.count), slow = fast
-        CPUBackend(threads: 2).attention(layout, q: q, out: &fast, kCache: k, vCache: v)
-        ReferenceBackend().attention(layout, q: q, out: &slow, kCache: k, vCache: v)
-        let diff = zip(fast, slow).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
-        #expect(diff <= 1e-5, "attention max-abs \(diff)")
+        let fast = checkAttention(layout, q: q, k: k, v: v)
         // The decode token alone gives the same bits as batched with the prompt.
         let alone = AttentionLayout(heads: H, kvHeads: Hkv, headDim: headDim, blockSize: blockSize, blockTable: tableB,
                                     tableOffset: [0], context: [41], scale: layout.scale)
