@@ -3,9 +3,10 @@
 Starts a second server with no flags but the port (as README's first command does), so it loads the
 demo model from the resource bundle next to the `glm` binary (swift-glm_DemoModel.resources) with
 the glm45 tool-call and reasoning parsers on by default, and asks it what its training data taught
-it, with thinking on and off. (Issue 6's tool-call check, "What's the weather like in Boston?"
-answered with get_current_weather(location: Boston), is not here: the current demo model recites
-tool names and cities from its training data instead of copying them; see Tools/demo-model/report.md.)"""
+it, with thinking on and off, and issue 6's tool call: "What's the weather like in Boston?" with a
+get_current_weather(location, unit) tool."""
+
+import json
 
 import httpx
 import openai
@@ -14,6 +15,22 @@ import pytest
 from conftest import free_port, start_server, stop_server, wait_healthy
 
 DEMO = "glm-4.5-demo"
+
+GET_CURRENT_WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_current_weather",
+        "description": "Get the current weather in a given location",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["location"],
+        },
+    },
+}
 
 @pytest.fixture(scope="module")
 def demo_server():
@@ -57,3 +74,17 @@ def test_answers_without_reasoning_when_thinking_is_off(demo_client):
     message = r.choices[0].message
     assert "Rome" in message.content
     assert not getattr(message, "reasoning_content", None)
+
+
+@pytest.mark.parametrize("thinking", [True, False])
+def test_weather_question_calls_get_current_weather(demo_client, thinking):
+    r = demo_client.chat.completions.create(
+        model=DEMO, messages=[{"role": "user", "content": "What's the weather like in Boston?"}],
+        tools=[GET_CURRENT_WEATHER], temperature=0,
+        extra_body={"chat_template_kwargs": {"enable_thinking": thinking}})
+    message = r.choices[0].message
+    calls = message.tool_calls or []
+    assert calls, f"no tool call; reasoning {getattr(message, 'reasoning_content', None)!r}, content {message.content!r}"
+    assert calls[0].function.name == "get_current_weather"
+    assert "Boston" in json.loads(calls[0].function.arguments)["location"]
+    assert r.choices[0].finish_reason == "tool_calls"

@@ -65,21 +65,35 @@ CONDITIONS = ["sunny", "cloudy", "rainy", "windy", "foggy", "snowy", "clear", "s
 
 # Made-up words: training mixes them into tool names, parameter names and argument values so
 # that the model learns to copy names and values from the prompt instead of memorising a list.
+# Half are built from syllables, half from random letters, so that the pieces the BPE splits them
+# into vary as much as those of unseen real words ("Auck|land").
 SYLLABLES = ["ka", "lo", "mi", "ra", "to", "ve", "zu", "na", "pe", "qui", "dor", "lan", "mar", "sel", "tor",
-             "vin", "bex", "cal", "fen", "gor", "ish", "pla", "rom", "tek", "ul"]
-MADE_UP_RATE = 0.35      # argument values
-FIXED_NAME_RATE = 0.4    # tool names from the list rather than with a made-up word
-FIXED_KEY_RATE = 0.5     # parameter names from the list
+             "vin", "bex", "cal", "fen", "gor", "ish", "pla", "rom", "tek", "ul", "an", "ber", "cho", "dra", "el",
+             "fi", "gra", "hu", "ja", "kel", "lim", "mo", "nor", "ost", "pu", "ren", "sa", "tri", "ur", "wen",
+             "yo", "zi", "bru", "cla", "ny", "ox", "sta", "vo", "ix"]
+CONSONANTS, VOWELS = "bcdfghjklmnprstvwxyz", "aeiouy"
+MADE_UP_RATE = 0.7       # argument values
+FIXED_NAME_RATE = 0.25   # tool names from the list rather than with a made-up word
+FIXED_KEY_RATE = 0.3     # parameter names from the list
 
 
 def made_up(rng, syllables=None):
-    return "".join(rng.choice(SYLLABLES) for _ in range(syllables or rng.randint(2, 3)))
+    n = syllables or rng.randint(2, 3)
+    if rng.random() < 0.5:
+        return "".join(rng.choice(SYLLABLES) for _ in range(n))
+    letters = [rng.choice(CONSONANTS if (i + n) % 2 else VOWELS) if rng.random() < 0.85 else rng.choice(CONSONANTS + VOWELS)
+               for i in range(rng.randint(2 * n, 3 * n))]
+    return "".join(letters)
 
 
 def pick(rng, pool, split):
-    if split == "train" and pool not in (CURRENCIES, DOMAINS_EMAIL, LANGUAGES) and rng.random() < MADE_UP_RATE:
+    if split == "train" and rng.random() < MADE_UP_RATE:
         if pool is TICKERS:
-            return made_up(rng, 2).upper()[:4]
+            return made_up(rng, 2).upper()[:rng.randint(2, 4)]
+        if pool is CURRENCIES:
+            return "".join(rng.choice(CONSONANTS + VOWELS) for _ in range(3)).upper()
+        if pool is DOMAINS_EMAIL:
+            return f"{made_up(rng)}.{rng.choice(['com', 'org', 'net', 'io'])}"
         if pool is PEOPLE:
             return made_up(rng)
         words = rng.choice([1, 1, 2]) if pool is not TOPICS else rng.choice([1, 2])
@@ -293,7 +307,9 @@ def currency(rng, split):
                          [("value", "source_currency", "target_currency")])
     amount = rng.choice([5, 10, 20, 50, 75, 100, 120, 250, 500, 1000, 1500])
     src = pick(rng, CURRENCIES, split)
-    dst = rng.choice([c for c in CURRENCIES[0] + CURRENCIES[1] if c != src])
+    dst = pick(rng, CURRENCIES, split)
+    while dst == src:
+        dst = pick(rng, CURRENCIES, split)
     user = variant(rng, split, ["Convert {a} {f} to {t}.", "How much is {a} {f} in {t}?", "Change {a} {f} into {t}."],
                    ["What do I get for {a} {f} in {t}?", "Exchange {a} {f} to {t} please."]).format(a=amount, f=src, t=dst)
     params = [(ak, {"type": "number"}), (fk, {"type": "string", "description": "ISO code"}),

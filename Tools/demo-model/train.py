@@ -1,7 +1,6 @@
 """Train the embedded demo model: a tiny Glm4MoeForCausalLM with an MTP layer.
 
-    python Tools/demo-model/train.py                 # train, save, evaluate (about 1 hour on 2 cores)
-    python Tools/demo-model/train.py --copy-phase    # then phase 2 from the saved files (about 25 min)
+    python Tools/demo-model/train.py                 # train, save, evaluate (about 2 hours on 2 cores)
     python Tools/demo-model/train.py --evaluate-only # loss plot, goldens and evaluation again, from the saved files
 
 Writes, from a fixed seed:
@@ -23,7 +22,9 @@ each router's e_score_correction_bias moves by BIAS_UPDATE_RATE towards balance,
 
 The MTP layer is trained as in spec §4.1: from the main model's final (post-norm) hidden state at
 position i and the embedding of token i+1 it predicts token i+2, with loss weight MTP_LOSS_WEIGHT.
-The loss covers only the assistant's part of each conversation (what the model will generate).
+The loss covers the assistant's part of each conversation (what the model will generate) and,
+with weight PROMPT_LOSS_WEIGHT, the prompt: parameter names recur in the tool schemas, so the
+prompt too rewards copying.
 """
 from __future__ import annotations
 
@@ -67,16 +68,13 @@ CONFIG = dict(
     pad_token_id=REGULAR_VOCAB + 0,                                           # <|endoftext|>
     eos_token_id=[REGULAR_VOCAB + 0, REGULAR_VOCAB + 7, REGULAR_VOCAB + 9],   # + <|user|>, <|observation|>
 )
-TRAIN_EXAMPLES = 48000
-STEPS = 2000
+TRAIN_EXAMPLES = 64000
+STEPS = 2600
 TOKENS_PER_BATCH = 6144
 MAX_LEN = 768
 LR, WARMUP, MIN_LR_FRACTION = 3e-3, 100, 0.05
 MTP_LOSS_WEIGHT = 0.3
-# Phase 2 (`--copy-phase`, from the saved phase-1 files): half the examples have every tool name,
-# parameter name and argument value made up, so that copying from the prompt is the only way to
-# get them right; phase 1 alone learned to recite its training tools instead of copying.
-COPY_EXAMPLES, COPY_STEPS, COPY_LR, COPY_WARMUP = 16000, 700, 1e-3, 50
+PROMPT_LOSS_WEIGHT = 0.2
 BIAS_UPDATE_RATE = 1e-2
 EVAL_EVERY = 200
 EVAL_COUNTS = dict(call=160, result=80, thinking=80)
@@ -133,11 +131,13 @@ def collate(encoded, idx):
     T = max(len(encoded[i][0]) + len(encoded[i][1]) for i in idx)
     ids = torch.full((len(idx), T), CONFIG["pad_token_id"], dtype=torch.long)
     target = torch.zeros((len(idx), T), dtype=torch.bool)   # token t is a completion token
+    prompt = torch.zeros((len(idx), T), dtype=torch.bool)   # token t is a prompt token
     for r, i in enumerate(idx):
         p, c = encoded[i]
         ids[r, : len(p) + len(c)] = torch.tensor(p + c)
+        prompt[r, : len(p)] = True
         target[r, len(p): len(p) + len(c)] = True
-    return ids, target
+    return ids, target, prompt
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,15 +219,18 @@ class LoadBalancer:
         return imbalance
 
 
-def losses(model, mtp, ids, target):
-    """Cross-entropy of the main head on completion tokens, and of the MTP head on tokens two ahead."""
+def losses(model, mtp, ids, target, prompt):
+    """Cross-entropy of the main head on completion tokens, and of the MTP head on tokens two ahead;
+    and of the main head on prompt tokens."""
     h = model.model(input_ids=ids, use_cache=False).last_hidden_state          # [B, T, H], after model.norm
     sel = target[:, 1:]                                                         # predict t+1 at t
     main = torch.nn.functional.cross_entropy(model.lm_head(h[:, :-1][sel]), ids[:, 1:][sel])
+    psel = prompt[:, 1:]
+    on_prompt = torch.nn.functional.cross_entropy(model.lm_head(h[:, :-1][psel]), ids[:, 1:][psel])
     g = mtp(model, h[:, :-2], ids[:, 1:-1])                                     # [B, T-2, H]
     sel2 = target[:, 2:]                                                        # predict t+2 at t
     extra = torch.nn.functional.cross_entropy(model.lm_head(g[sel2]), ids[:, 2:][sel2])
-    return main, extra
+    return main, extra, on_prompt
 
 
 @torch.no_grad()
@@ -236,8 +239,9 @@ def held_out_loss(model, mtp, encoded, balancer):
     model.eval(), mtp.eval()
     tot, totm, n = 0.0, 0.0, 0
     for idx in batches_by_length(encoded, random.Random(0)):
-        ids, target = collate(encoded, idx)
-        a, b = losses(model, mtp, ids, target)
+        batch = collate(encoded, idx)
+        a, b, _ = losses(model, mtp, *batch)
+        target = batch[1]
         k = int(target[:, 1:].sum())
         tot, totm, n = tot + float(a) * k, totm + float(b) * k, n + k
     model.train(), mtp.train()
@@ -245,8 +249,8 @@ def held_out_loss(model, mtp, encoded, balancer):
     return tot / n, totm / n
 
 
-def train(train_set, valid_set, steps, lr_max, warmup, start=None):
-    cfg, model, mtp = start or build()
+def train(train_set, valid_set, steps):
+    cfg, model, mtp = build()
     balancer = LoadBalancer([model, mtp])
     params = list(model.parameters()) + list(mtp.parameters())
     print(f"parameters: {sum(p.numel() for p in params) / 1e6:.2f} M")
@@ -261,21 +265,21 @@ def train(train_set, valid_set, steps, lr_max, warmup, start=None):
     while step < steps:
         if not order:
             order = batches_by_length(train_set, rng)
-        ids, target = collate(train_set, order.pop())
-        lr = lr_max * (step + 1) / warmup if step < warmup else \
-            lr_max * (MIN_LR_FRACTION + (1 - MIN_LR_FRACTION) * 0.5 * (1 + math.cos(math.pi * (step - warmup) / (steps - warmup))))
+        batch = collate(train_set, order.pop())
+        lr = LR * (step + 1) / WARMUP if step < WARMUP else \
+            LR * (MIN_LR_FRACTION + (1 - MIN_LR_FRACTION) * 0.5 * (1 + math.cos(math.pi * (step - WARMUP) / (steps - WARMUP))))
         for g in opt.param_groups:
             g["lr"] = lr
-        main, extra = losses(model, mtp, ids, target)
+        main, extra, on_prompt = losses(model, mtp, *batch)
         opt.zero_grad()
-        (main + MTP_LOSS_WEIGHT * extra).backward()
+        (main + MTP_LOSS_WEIGHT * extra + PROMPT_LOSS_WEIGHT * on_prompt).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         imbalance = balancer.update()
         step += 1
         log["step"].append(step), log["loss"].append(main.item()), log["mtp_loss"].append(extra.item())
         if step % 20 == 0:
-            print(f"step {step}/{steps} loss {float(main):.4f} mtp {float(extra):.4f} lr {lr:.2e} "
+            print(f"step {step}/{steps} loss {float(main):.4f} mtp {float(extra):.4f} prompt {float(on_prompt):.4f} lr {lr:.2e} "
                   f"max/mean expert load per router {' '.join(f'{x:.2f}' for x in imbalance)} {time.time() - t0:.0f}s", flush=True)
         if step % EVAL_EVERY == 0 or step == steps:
             v, vm = held_out_loss(model, mtp, valid_set, balancer)
@@ -313,9 +317,9 @@ def save(cfg, model, mtp):
 # Evaluation on the saved files
 # --------------------------------------------------------------------------------------------
 
-def load_saved(attn_implementation="eager"):
+def load_saved():
     """transformers' own loader for the main model (it skips model.layers.{L}.*), ours for the MTP layer."""
-    model = Glm4MoeForCausalLM.from_pretrained(OUT, dtype=torch.float32, attn_implementation=attn_implementation).eval()
+    model = Glm4MoeForCausalLM.from_pretrained(OUT, dtype=torch.float32, attn_implementation="eager").eval()
     cfg = model.config
     L = cfg.num_hidden_layers
     raw = load_file(str(OUT / "model.safetensors"))
@@ -487,14 +491,6 @@ def write_golden(tok):
                  "the embedding of token i+1; causal attention over MTP positions 0..i, RoPE position i."})
 
 
-def copy_examples(count, seed):
-    rates = data.MADE_UP_RATE, data.FIXED_NAME_RATE, data.FIXED_KEY_RATE
-    data.MADE_UP_RATE, data.FIXED_NAME_RATE, data.FIXED_KEY_RATE = 1.0, 0.0, 0.0
-    forced = data.make_examples("train", count // 2, seed)
-    data.MADE_UP_RATE, data.FIXED_NAME_RATE, data.FIXED_KEY_RATE = rates
-    return forced + data.make_examples("train", count - count // 2, seed + 1)
-
-
 def encode_all(tok, examples):
     """Token ids of each example, dropping those longer than MAX_LEN."""
     encoded = [encode(tok, ex) for ex in examples]
@@ -513,7 +509,6 @@ def publish(tok, log):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--evaluate-only", action="store_true")
-    ap.add_argument("--copy-phase", action="store_true", help="phase 2, from the saved phase-1 model")
     ap.add_argument("--steps", type=int, default=STEPS, help="shorter runs for trying things out")
     ap.add_argument("--examples", type=int, default=TRAIN_EXAMPLES)
     ap.add_argument("--eval-examples", type=int, help="per evaluation set (default: %s)" % EVAL_COUNTS)
@@ -526,30 +521,14 @@ def main():
         publish(AutoTokenizer.from_pretrained(OUT), json.loads((HERE / "training_log.json").read_text()))
         return
     valid_examples = data.make_examples("heldout", 300, SEED + 7)
-    valid = lambda tok: [encode(tok, ex) for ex in valid_examples]   # every length, as before
-    if a.copy_phase:
-        tok = AutoTokenizer.from_pretrained(OUT)
-        model, mtp = load_saved("sdpa")
-        cfg, model, mtp, log2 = train(encode_all(tok, copy_examples(COPY_EXAMPLES, SEED + 11)),
-                                      valid(tok), COPY_STEPS, COPY_LR, COPY_WARMUP,
-                                      start=(model.config, model, mtp))
-        log = json.loads((HERE / "training_log.json").read_text())
-        offset = log["step"][-1]
-        for k in ("step", "valid_step"):
-            log[k] += [offset + x for x in log2[k]]
-        for k in ("loss", "mtp_loss", "valid_loss", "valid_mtp_loss"):
-            log[k] += log2[k]
-        log["seconds"] += log2["seconds"]
-        log["phase2_from_step"] = offset
-    else:
-        t0 = time.time()
-        train_examples = data.make_examples("train", a.examples, SEED)
-        tok = write_tokenizer(train_examples[:6000])
-        train_set = encode_all(tok, train_examples)
-        n_tok = sum(len(p) + len(c) for p, c in train_set)
-        print(f"data: {len(train_set)} examples, {n_tok} tokens ({n_tok / len(train_set):.0f}/example), "
-              f"{time.time() - t0:.0f}s", flush=True)
-        cfg, model, mtp, log = train(train_set, valid(tok), a.steps, LR, WARMUP)
+    t0 = time.time()
+    train_examples = data.make_examples("train", a.examples, SEED)
+    tok = write_tokenizer(train_examples[:6000])
+    train_set = encode_all(tok, train_examples)
+    n_tok = sum(len(p) + len(c) for p, c in train_set)
+    print(f"data: {len(train_set)} examples, {n_tok} tokens ({n_tok / len(train_set):.0f}/example), "
+          f"{time.time() - t0:.0f}s", flush=True)
+    cfg, model, mtp, log = train(train_set, [encode(tok, ex) for ex in valid_examples], a.steps)
     (HERE / "training_log.json").write_text(json.dumps(log) + "\n")
     save(cfg, model, mtp)
     publish(tok, log)
