@@ -1,5 +1,5 @@
 // Hot CPU loops for swift-glm. Every entry point picks its instruction set at run time
-// (AVX-512 where the CPU has it, otherwise portable C), so the package builds without
+// (AVX-512 or AVX2 where the CPU has them, otherwise portable C), so the package builds without
 // CPU-specific compiler flags and still reaches wide vector units.
 #ifndef GLM_CKERNELS_H
 #define GLM_CKERNELS_H
