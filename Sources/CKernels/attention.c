@@ -72,7 +72,8 @@ static void head_portable(const attention_job *job, int64_t t, int64_t h) {
 // once per task instead of once per (token, head), which at long contexts (MBs of f32 cache per
 // KV head, beyond L2) was the cost. Each row's arithmetic is the same whatever rows share its
 // task, so a token's result does not depend on what it is batched with.
-enum { RUN_TOKENS = 4, KEY_BLOCK = 256 };
+// MAX_GROUP: query heads per KV head the run kernel takes (GLM-4.5: 12); more go portable.
+enum { RUN_TOKENS = 4, KEY_BLOCK = 256, MAX_GROUP = 64 };
 
 /// Eight dot products, one per accumulator, into the lanes of one vector (the same reduction
 /// tree for every lane).
@@ -89,8 +90,8 @@ __attribute__((target("avx2,fma")))
 static void run_avx2(const attention_job *job, int64_t t0, int64_t nt, int64_t kvh) {
     int64_t G = job->heads / job->kv_heads, d = job->dim, rows = nt * G, n = job->context[t0 + nt - 1];
     float *s = score_buffer(rows * n);  // [rows][n]
-    const float *q[RUN_TOKENS * 64];
-    float *out[RUN_TOKENS * 64];
+    const float *q[RUN_TOKENS * MAX_GROUP];
+    float *out[RUN_TOKENS * MAX_GROUP];
     for (int64_t r = 0; r < rows; r++) {
         int64_t offset = ((t0 + r / G) * job->heads + kvh * G + r % G) * d;
         q[r] = job->q + offset;
@@ -186,7 +187,7 @@ void glm_attention(glm_pool *pool, const float *q, float *out, int64_t tokens, i
                          block_table, table_offset, context, scale};
 #if defined(__x86_64__)
     // AVX2 (also on AVX-512 CPUs): runs of up to RUN_TOKENS consecutive tokens of one sequence.
-    if (strcmp(glm_kernel_isa(), "portable") != 0 && dim % 16 == 0 && heads / kv_heads <= 64) {
+    if (strcmp(glm_kernel_isa(), "portable") != 0 && dim % 16 == 0 && heads / kv_heads <= MAX_GROUP) {
         int64_t *run_start = malloc((size_t)(tokens + 1) * sizeof(int64_t)), runs = 0;
         for (int64_t t = 0; t < tokens; t++) {
             int continues = t > 0 && t - run_start[runs - 1] < RUN_TOKENS && table_offset[t] == table_offset[t - 1] &&

@@ -294,24 +294,9 @@ AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t
     GEMV_BY_DTYPE(GEMV_GROUP, GEMV_CASES_AVX512)
 }
 
-/// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats.
-AVX512 static void widen_rows_avx512(const glm_matrix *w, int64_t r0, int64_t rows, float *out, int64_t ld) {
-    if (w->dtype == GLM_DTYPE_F8E4M3) {
-        for (int64_t r = 0; r < rows; r++) widen_row_portable(w, r0 + r, 0, w->cols, out + r * ld);
-        return;
-    }
-    size_t esize = dtype_size(w->dtype);
-    for (int64_t r = 0; r < rows; r++) {
-        const void *src = (const char *)w->data + (size_t)((r0 + r) * w->cols) * esize;
-        float *dst = out + r * ld;
-        int64_t c = 0;
-        for (; c + 16 <= w->cols; c += 16) _mm512_storeu_ps(dst + c, load16_full(src, c, w->dtype));
-        if (c < w->cols) {
-            __mmask16 m = (__mmask16)((1u << (w->cols - c)) - 1);
-            _mm512_mask_storeu_ps(dst + c, m, load16(src, c, w->dtype, m));
-        }
-    }
-}
+// Widening is a conversion bound by memory reads; the AVX2 version serves the AVX-512 panels too.
+__attribute__((target("avx2,fma,f16c"))) static void widen_rows_avx2(const glm_matrix *w, int64_t r0, int64_t rows,
+                                                                   float *out, int64_t ld);
 
 /// Outer-product tile: acc[r][v] (v-th group of 16 tokens) += W[r][k] · Xᵀ[k][16v..16v+16] over
 /// all k. `nr` ≤ TILE_R weight rows are broadcast from the widened panel (row stride `cols`);
@@ -355,7 +340,7 @@ AVX512 static void gemm_panel_avx512(const glm_matrix *w, const float *xt, int64
     // Rows are padded by one cache line so the TILE_R broadcast streams don't alias in L1.
     int64_t cols = w->cols, ldw = cols + 16, vectors = (tokens + 15) / 16;
     float *wp = thread_scratch((size_t)(rows * ldw));
-    widen_rows_avx512(w, r0, rows, wp, ldw);
+    widen_rows_avx2(w, r0, rows, wp, ldw);
     float out[TILE_R * 32];
     for (int64_t v = 0; v < vectors; v += 2) {
         int nv = vectors - v >= 2 ? 2 : 1;
@@ -464,7 +449,7 @@ AVX2 static void gemv_rows_avx2(const glm_matrix *w, const float *x, int64_t tok
     GEMV_BY_DTYPE(GEMV_GROUP_AVX2, GEMV_CASES_AVX2)
 }
 
-/// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats.
+/// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats (AVX-512 and AVX2 panels).
 AVX2 static void widen_rows_avx2(const glm_matrix *w, int64_t r0, int64_t rows, float *out, int64_t ld) {
     if (w->dtype == GLM_DTYPE_F8E4M3) {
         for (int64_t r = 0; r < rows; r++) widen_row_portable(w, r0 + r, 0, w->cols, out + r * ld);
