@@ -28,17 +28,19 @@ let package = Package(
         // The compute backend: fast paths over CKernels plus a scalar reference.
         .target(name: "Kernels", dependencies: ["CKernels", "Weights"]),
         // Model configs and architectures (one file per architecture).
-        .target(name: "Models", dependencies: ["Kernels", "Weights"]),
+        .target(name: "Models", dependencies: ["Kernels", "Weights", "OrderedJSON"]),
         // Logit processing and token sampling.
         .target(name: "Sampling"),
         // Generation loops over a model: prompt in, tokens out.
         .target(name: "Engine", dependencies: ["Models", "Sampling"]),
+        // Order-preserving JSON values, one parser, and Python's `json.dumps` formatting.
+        .target(name: "OrderedJSON"),
         // Byte-level BPE tokenizers (tiktoken ranks, tokenizer.json) and streaming detokenizer.
-        .target(name: "Tokenizers"),
+        .target(name: "Tokenizers", dependencies: ["OrderedJSON"]),
         // A Jinja interpreter and chat-template rendering.
-        .target(name: "Templates"),
+        .target(name: "Templates", dependencies: ["OrderedJSON"]),
         // GLM-4.5 tool-call and reasoning output parsers.
-        .target(name: "OutputParsers"),
+        .target(name: "OutputParsers", dependencies: ["OrderedJSON"]),
         // OpenAI-compatible request/response DTOs and error JSON (pure Codable, no server import).
         .target(name: "OpenAIAPI"),
         // Per-request logit processors: penalties, logit bias, tool-call constrained decoding.
@@ -48,7 +50,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "Engine", "Models", "Kernels", "Sampling", "Tokenizers", "Templates", "OutputParsers", "OpenAIAPI",
-                "Constraints",
+                "Constraints", "OrderedJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "glm",
             dependencies: [
-                "Engine", "Models", "Sampling", "Tokenizers", "Templates", "OutputParsers", "Server", "DemoModel",
+                "Engine", "Models", "Sampling", "Tokenizers", "Templates", "OutputParsers", "Server", "DemoModel", "OrderedJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,17 +74,18 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Models", "Engine", "Sampling"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Sampling"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
+        .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "TemplatesTests", dependencies: ["Templates"]),
-        .testTarget(name: "OutputParsersTests", dependencies: ["OutputParsers"]),
+        .testTarget(name: "TemplatesTests", dependencies: ["Templates", "OrderedJSON"]),
+        .testTarget(name: "OutputParsersTests", dependencies: ["OutputParsers", "OrderedJSON"]),
         .testTarget(name: "DemoModelTests", dependencies: ["DemoModel"]),
         // `glm`'s own logic (the chat session), through `@testable import glm`.
-        .testTarget(name: "GLMCommandTests", dependencies: ["glm", "DemoModel", "Models", "Kernels", "Sampling", "Templates"]),
+        .testTarget(name: "GLMCommandTests", dependencies: ["glm", "DemoModel", "Models", "Kernels", "Sampling", "Templates", "OrderedJSON"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
                 "Server", "OpenAIAPI", "Constraints", "Engine", "Models", "Sampling", "Tokenizers", "Templates",
-                "OutputParsers",
+                "OutputParsers", "OrderedJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import Foundation
+import OrderedJSON
 
 /// How a checkpoint's linear weights are quantised.
 public enum WeightQuantization: Equatable, Sendable {
@@ -62,10 +63,7 @@ public struct GLM4MoEConfiguration: Equatable, Sendable {
     }
 
     public init(json data: Data, file: String = "config.json") throws {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data), case .object(let object) = value else {
-            throw ModelError.unreadableConfig(file: file, reason: "not a JSON object")
-        }
-        try self.init(JSONConfig(object: object, file: file))
+        try self.init(JSONConfig(data: data, file: file))
     }
 
     init(_ c: JSONConfig) throws {
@@ -123,7 +121,7 @@ public struct GLM4MoEConfiguration: Equatable, Sendable {
                 throw ModelError.invalidField(field: "quantization_config.weight_block_size", file: c.file,
                                               reason: "expected [block, block] for quant_method \"fp8\"")
             }
-            let values = sizes.compactMap { v -> Int? in if case .number(let d) = v { Int(d) } else { nil } }
+            let values = sizes.compactMap(\.intValue)
             guard values.count == 2, values[0] == values[1], values[0] > 0 else {
                 throw ModelError.invalidField(field: "quantization_config.weight_block_size", file: c.file,
                                               reason: "expected two equal positive sizes, found \(sizes.map(\.text))")

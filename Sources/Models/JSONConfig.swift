@@ -1,28 +1,11 @@
 import Foundation
+import OrderedJSON
 
-/// A JSON value, decoded so that booleans, integers and floats stay distinct.
-enum JSONValue: Decodable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
+extension JSONValue {
+    /// The value as an error message shows it.
     var text: String {
-        switch self {
-        case .null: "null"
-        case .bool(let b): "\(b)"
-        case .number(let d): d == d.rounded() && abs(d) < 1e15 ? "\(Int(d))" : "\(d)"
-        case .string(let s): "\"\(s)\""
-        case .array(let a): "[" + a.map(\.text).joined(separator: ", ") + "]"
-        case .object: "an object"
-        }
+        if case .object = self { return "an object" }
+        return pythonJSON()
     }
 }
 
@@ -30,21 +13,26 @@ enum JSONValue: Decodable {
 /// config.json files written by different transformers versions vary (ints written as floats,
 /// null for defaults), so reads are lenient about representation and strict about meaning.
 struct JSONConfig {
-    let object: [String: JSONValue]
+    let object: JSONObject
     let file: String
 
     init(url: URL) throws {
-        file = url.path
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ModelError.unreadableConfig(file: url.path, reason: "file not found or unreadable")
         }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data), case .object(let object) = value else {
-            throw ModelError.unreadableConfig(file: url.path, reason: "not a JSON object")
-        }
-        self.object = object
+        try self.init(data: data, file: url.path)
     }
 
-    init(object: [String: JSONValue], file: String) {
+    init(data: Data, file: String) throws {
+        let value: JSONValue
+        do { value = try JSONValue.parse(data: data) } catch {
+            throw ModelError.unreadableConfig(file: file, reason: "\(error)")
+        }
+        guard case .object(let object) = value else { throw ModelError.unreadableConfig(file: file, reason: "not a JSON object") }
+        self.init(object: object, file: file)
+    }
+
+    init(object: JSONObject, file: String) {
         self.object = object
         self.file = file
     }
@@ -60,8 +48,8 @@ struct JSONConfig {
 
     func int(_ key: String) throws -> Int? {
         guard has(key) else { return nil }
-        guard case .number(let d) = object[key]!, d == d.rounded(), abs(d) < 1e15 else { throw invalid(key, "an integer") }
-        return Int(d)
+        guard let i = object[key]!.intValue else { throw invalid(key, "an integer") }
+        return i
     }
 
     func int(_ key: String, default value: Int) throws -> Int { try int(key) ?? value }
@@ -73,7 +61,7 @@ struct JSONConfig {
 
     func double(_ key: String, default value: Double) throws -> Double {
         guard has(key) else { return value }
-        guard case .number(let d) = object[key]! else { throw invalid(key, "a number") }
+        guard let d = object[key]!.doubleValue else { throw invalid(key, "a number") }
         return d
     }
 
@@ -103,8 +91,8 @@ struct JSONConfig {
         guard has(key) else { return [] }
         if case .array(let items) = object[key]! {
             return try items.map { item in
-                guard case .number(let d) = item, d == d.rounded() else { throw invalid(key, "integers") }
-                return Int(d)
+                guard let i = item.intValue else { throw invalid(key, "integers") }
+                return i
             }
         }
         return [try requiredInt(key)]

@@ -1,16 +1,18 @@
+import OrderedJSON
+
 /// Turns the raw text between `<arg_value>` and `</arg_value>` into a JSON value, following
 /// SGLang's glm45 detector (`parse_arguments` + `_parse_argument_pairs`): string-typed parameters
 /// keep the raw text (a JSON string literal is unquoted, an object/array is re-serialised as a
 /// string); other types are decoded as JSON, then as a JSON-escaped string, then as a Python
 /// literal, and otherwise kept as the raw string.
 enum ArgumentTyping {
-    static func json(raw: String, type: String?) -> ToolJSON {
+    static func json(raw: String, type: String?) -> JSONValue {
         let (parsed, good) = parse(raw, type)
         if type == "string" {
             switch parsed {
             case .string: return parsed
-            case .array, .object: return .string(parsed.pythonJSON)
-            default: return .string(parsed.pythonStr)
+            case .array, .object: return .string(parsed.pythonJSON())
+            default: return .string(parsed.pythonScalarStr)
             }
         }
         return good ? parsed : .string(raw)
@@ -23,7 +25,7 @@ enum ArgumentTyping {
         c == "\"" || c == "'" || c == "{" || c == "[" || c == "\\"
     }
 
-    private static func postProcess(_ v: ToolJSON, _ raw: String, _ type: String?) -> ToolJSON {
+    private static func postProcess(_ v: JSONValue, _ raw: String, _ type: String?) -> JSONValue {
         var v = v
         if type == "number", case .string(let s) = v { v = convertToNumber(s) }
         if type == "string" {
@@ -35,11 +37,10 @@ enum ArgumentTyping {
         return v
     }
 
-    static func parse(_ raw: String, _ type: String?) -> (ToolJSON, Bool) {
-        if let v = ToolJSON.parse(raw) { return (postProcess(v, raw, type), true) }
+    static func parse(_ raw: String, _ type: String?) -> (JSONValue, Bool) {
+        if let v = try? JSONValue.parse(raw) { return (postProcess(v, raw, type), true) }
         // The value may be the inside of a JSON string literal (escaped content).
-        if case .object(let o)? = ToolJSON.parse("{\"tmp\": \"" + raw + "\"}"), case .string(let inner)? = o.first(where: { $0.0 == "tmp" })?.1,
-           let v = ToolJSON.parse(inner) {
+        if case .string(let inner)? = (try? JSONValue.parse("{\"tmp\": \"" + raw + "\"}"))?["tmp"], let v = try? JSONValue.parse(inner) {
             return (postProcess(v, raw, type), true)
         }
         if type == "string" {
@@ -56,21 +57,36 @@ enum ArgumentTyping {
     }
 
     /// SGLang `_convert_to_number`: float if the text has "." or "e", else int; text on failure.
-    static func convertToNumber(_ s: String) -> ToolJSON {
+    static func convertToNumber(_ s: String) -> JSONValue {
         let t = String(s.trimmingWhitespace().filter { $0 != "_" })
         if s.contains(".") || s.lowercased().contains("e") {
             switch t.lowercased() {
             case "inf", "+inf", "infinity", "+infinity": return .double(.infinity)
             case "-inf", "-infinity": return .double(-.infinity)
             case "nan", "+nan", "-nan": return .double(.nan)
-            default: return Double(t).map(ToolJSON.double) ?? .string(s)
+            default: return Double(t).map(JSONValue.double) ?? .string(s)
             }
         }
         var digits = t
         if digits.hasPrefix("+") { digits.removeFirst() }
         let body = digits.hasPrefix("-") ? digits.dropFirst() : Substring(digits)
         guard !body.isEmpty, body.allSatisfy({ $0.isASCIIDigitChar }) else { return .string(s) }
-        return Int(digits).map(ToolJSON.int) ?? .bigInt(digits)
+        return Int(digits).map(JSONValue.int) ?? .bigInt(digits)
+    }
+}
+
+extension JSONValue {
+    /// Python `str(x)` of a decoded scalar (a string-typed argument that held `true` or `1.50`).
+    fileprivate var pythonScalarStr: String {
+        switch self {
+        case .null: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .int(let i): return String(i)
+        case .bigInt(let s): return s
+        case .double(let d): return d.isNaN ? "nan" : d.isInfinite ? (d < 0 ? "-inf" : "inf") : PythonJSON.floatRepr(d)
+        case .string(let s): return s
+        case .array, .object: return pythonJSON()
+        }
     }
 }
 
@@ -94,7 +110,7 @@ struct PythonLiteral {
     private var i = 0
     private var depth = 0
 
-    static func parse(_ text: String) -> ToolJSON? {
+    static func parse(_ text: String) -> JSONValue? {
         var p = PythonLiteral(s: Array(text.unicodeScalars))
         p.ws()
         guard let v = p.value() else { return nil }
@@ -114,7 +130,7 @@ struct PythonLiteral {
         return true
     }
 
-    private mutating func value() -> ToolJSON? {
+    private mutating func value() -> JSONValue? {
         guard i < s.count, depth < 64 else { return nil }
         let c = s[i]
         if word("True") { return .bool(true) }
@@ -126,10 +142,10 @@ struct PythonLiteral {
         return number()
     }
 
-    private mutating func sequence(close: Unicode.Scalar) -> ToolJSON? {
+    private mutating func sequence(close: Unicode.Scalar) -> JSONValue? {
         depth += 1; defer { depth -= 1 }
         i += 1
-        var items: [ToolJSON] = []
+        var items: [JSONValue] = []
         while true {
             ws()
             if i < s.count, s[i] == close { i += 1; return .array(items) }
@@ -143,10 +159,10 @@ struct PythonLiteral {
         }
     }
 
-    private mutating func dict() -> ToolJSON? {
+    private mutating func dict() -> JSONValue? {
         depth += 1; defer { depth -= 1 }
         i += 1
-        var o: [(String, ToolJSON)] = []
+        var o = JSONObject()
         while true {
             ws()
             if i < s.count, s[i] == "}" { i += 1; return .object(o) }
@@ -155,7 +171,7 @@ struct PythonLiteral {
             guard i < s.count, s[i] == ":" else { return nil }
             i += 1; ws()
             guard let v = value() else { return nil }
-            if let j = o.firstIndex(where: { $0.0 == k }) { o[j].1 = v } else { o.append((k, v)) }
+            o[k] = v   // a repeated key keeps its first position and takes the last value, as in Python
             ws()
             guard i < s.count else { return nil }
             if s[i] == "," { i += 1; continue }
@@ -164,7 +180,7 @@ struct PythonLiteral {
         }
     }
 
-    private mutating func string() -> ToolJSON? {
+    private mutating func string() -> JSONValue? {
         let q = s[i]
         i += 1
         var out = String.UnicodeScalarView()
@@ -188,7 +204,7 @@ struct PythonLiteral {
         return nil
     }
 
-    private mutating func number() -> ToolJSON? {
+    private mutating func number() -> JSONValue? {
         let start = i
         if i < s.count, s[i] == "-" || s[i] == "+" { i += 1 }
         while i < s.count, ("0"..."9").contains(s[i]) || s[i] == "." || s[i] == "e" || s[i] == "E" || s[i] == "_" ||
@@ -200,8 +216,8 @@ struct PythonLiteral {
             // Python rejects leading zeros in integer literals ("007"), except for zero itself.
             let body = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
             if body.count > 1, body.hasPrefix("0"), body.contains(where: { $0 != "0" }) { return nil }
-            return Int(text).map(ToolJSON.int) ?? .bigInt(text)
+            return Int(text).map(JSONValue.int) ?? .bigInt(text)
         }
-        return Double(text).map(ToolJSON.double)
+        return Double(text).map(JSONValue.double)
     }
 }

@@ -1,3 +1,5 @@
+import OrderedJSON
+
 /// Incremental parser for GLM-4.5/4.6 tool calls (`--tool-call-parser glm45`):
 ///
 ///     <tool_call>NAME\n<arg_key>K</arg_key>\n<arg_value>V</arg_value>\n…</tool_call>
@@ -217,7 +219,7 @@ public final class Glm45ToolCallStreamParser {
         call!.valueType = type
         call!.value = []
         call!.mode = type == "string" ? .undecided : .buffered
-        emitArguments((call!.argCount == 0 ? "{" : ", ") + ToolJSON.quote(call!.key) + ": ")
+        emitArguments((call!.argCount == 0 ? "{" : ", ") + PythonJSON.quote(call!.key) + ": ")
         call!.argCount += 1
         state = .value
     }
@@ -227,14 +229,14 @@ public final class Glm45ToolCallStreamParser {
         call!.value.append(contentsOf: chunk)
         switch call!.mode {
         case .buffered: break
-        case .streaming: emitArguments(ToolJSON.escape(StreamText.string(chunk)))
+        case .streaming: emitArguments(PythonJSON.escape(StreamText.string(chunk)))
         case .undecided:
             guard let first = call!.value.first(where: { !StreamText.isSpace($0) }) else { return }
             if ArgumentTyping.stringNeedsBuffering(firstNonSpace: first) {
                 call!.mode = .buffered
             } else {
                 call!.mode = .streaming
-                emitArguments("\"" + ToolJSON.escape(StreamText.string(call!.value)))
+                emitArguments("\"" + PythonJSON.escape(StreamText.string(call!.value)))
             }
         }
     }
@@ -243,7 +245,7 @@ public final class Glm45ToolCallStreamParser {
         if call!.mode == .streaming {
             emitArguments("\"")
         } else {
-            emitArguments(ArgumentTyping.json(raw: StreamText.string(call!.value), type: call!.valueType).pythonJSON)
+            emitArguments(ArgumentTyping.json(raw: StreamText.string(call!.value), type: call!.valueType).pythonJSON())
         }
         call!.mode = .undecided
     }

@@ -1,18 +1,19 @@
+import OrderedJSON
+
 /// A tool the model may call, reduced to what argument typing needs: its name and the JSON
 /// schema of its parameters.
 public struct ToolSpec: Sendable {
     public let name: String
-    public let parameters: ToolJSON?
+    public let parameters: JSONValue?
 
-    public init(name: String, parameters: ToolJSON?) {
+    public init(name: String, parameters: JSONValue?) {
         self.name = name
         self.parameters = parameters
     }
 
-    /// Reads an OpenAI `tools` array (`[{"type": "function", "function": {...}}]`) given as JSON text.
-    public static func list(fromOpenAIToolsJSON text: String) -> [ToolSpec] {
-        guard case .array(let tools)? = ToolJSON.parse(text) else { return [] }
-        return tools.compactMap { t in
+    /// Reads an OpenAI `tools` array (`[{"type": "function", "function": {...}}]`).
+    public static func list(fromOpenAITools tools: [JSONValue]) -> [ToolSpec] {
+        tools.compactMap { t in
             let f = t["function"] ?? t
             guard let name = f["name"]?.stringValue else { return nil }
             return ToolSpec(name: name, parameters: f["parameters"])
@@ -27,22 +28,22 @@ public struct ToolSpec: Sendable {
     }
 
     /// Direct `properties`, plus those declared in `anyOf`/`oneOf`/`allOf` branches.
-    static func properties(_ schema: ToolJSON?) -> [String: ToolJSON] {
-        var out: [String: ToolJSON] = [:]
+    static func properties(_ schema: JSONValue?) -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
         guard let schema else { return out }
         for key in ["anyOf", "oneOf", "allOf"] {
             if case .array(let branches)? = schema[key] {
                 for b in branches { for (k, v) in properties(b) where out[k] == nil { out[k] = v } }
             }
         }
-        if case .object(let props)? = schema["properties"] { for (k, v) in props { out[k] = v } }
+        if case .object(let props)? = schema["properties"] { for (k, v) in props.entries { out[k] = v } }
         return out
     }
 
     /// SGLang `infer_type_from_json_schema`: `type` (first non-null of a list), then
     /// anyOf/oneOf (string wins a mix), enum value types, allOf, `properties` → object,
     /// `items` → array.
-    static func inferType(_ schema: ToolJSON) -> String? {
+    static func inferType(_ schema: JSONValue) -> String? {
         guard case .object = schema else { return nil }
         switch schema["type"] {
         case .string(let t)?: return t

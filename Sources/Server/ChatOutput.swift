@@ -17,7 +17,7 @@ final class ChatChoiceOutput {
     init(_ parsing: ChatPlan.OutputParsing) {
         self.parsing = parsing
         parser = parsing.usesParser
-            ? Glm45OutputStreamParser(tools: ToolSpec.list(fromOpenAIToolsJSON: parsing.toolsJSON),
+            ? Glm45OutputStreamParser(tools: parsing.tools,
                                       parseToolCalls: parsing.parseToolCalls, parseReasoning: parsing.parseReasoning,
                                       promptEndsInThink: parsing.promptEndsInThink)
             : nil

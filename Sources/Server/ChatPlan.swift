@@ -2,6 +2,7 @@ import Constraints
 import Engine
 import Foundation
 import OpenAIAPI
+import OrderedJSON
 import OutputParsers
 import Templates
 
@@ -22,8 +23,8 @@ struct ChatPlan: Sendable {
         var parseReasoning: Bool
         var parseToolCalls: Bool
         var promptEndsInThink: Bool
-        /// The request's tools as JSON text (argument typing needs their schemas).
-        var toolsJSON: String
+        /// The request's tools (argument typing needs their schemas).
+        var tools: [ToolSpec]
         var toolNames: Set<String>
         /// `parallel_tool_calls: false`: at most one call is returned.
         var maxToolCalls: Int?
@@ -159,12 +160,11 @@ struct ChatPlan: Sendable {
         let sampling = try SamplingPlan(request.sampling, model: model, prompt: promptIds)
 
         // Output parsing and constrained decoding.
-        let toolsJSON = rawTools.map { JSONValue.array($0).compactJSON } ?? "[]"
         let parsing = OutputParsing(
             parseReasoning: configuration.parsesReasoning && request.separateReasoning != false,
             parseToolCalls: configuration.parsesToolCalls && renderTools,
             promptEndsInThink: Glm45ReasoningStreamParser.promptEndsInsideThink(prompt),
-            toolsJSON: toolsJSON, toolNames: Set(toolNames), maxToolCalls: request.parallelToolCalls == false ? 1 : nil)
+            tools: ToolSpec.list(fromOpenAITools: rawTools ?? []), toolNames: Set(toolNames), maxToolCalls: request.parallelToolCalls == false ? 1 : nil)
         var grammar: ToolCallGrammar?
         switch choice {
         case .required, .function:

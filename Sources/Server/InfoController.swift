@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Hummingbird
 import OpenAIAPI
+import OrderedJSON
 import Templates
 
 /// `/health`, `/health_generate`, `/v1/models`, `/tokenize`, `/detokenize`, `/metrics`.

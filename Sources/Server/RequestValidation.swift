@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Models
 import OpenAIAPI
+import OrderedJSON
 import Sampling
 import Templates
 

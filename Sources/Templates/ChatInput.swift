@@ -104,3 +104,5 @@ public struct ChatInputError: Error, CustomStringConvertible, Sendable, Equatabl
     public init(_ message: String) { self.message = message }
     public var description: String { "invalid chat input: \(message)" }
 }
+
+import OrderedJSON

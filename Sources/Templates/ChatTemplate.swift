@@ -1,4 +1,5 @@
 import Foundation
+import OrderedJSON
 
 /// A compiled chat template, rendered the way HF `apply_chat_template` renders it with jinja2
 /// (`trim_blocks`, `lstrip_blocks`, `loopcontrols`, HF's `tojson`, `raise_exception`,

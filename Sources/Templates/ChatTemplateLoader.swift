@@ -1,4 +1,5 @@
 import Foundation
+import OrderedJSON
 
 /// Finds a model's chat template the way HF tokenizers do.
 ///

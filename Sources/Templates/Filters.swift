@@ -1,4 +1,5 @@
 import Foundation
+import OrderedJSON
 
 /// jinja2's built-in filters (the ones chat templates use), with HF's `tojson` replacing jinja2's.
 extension Interpreter {
@@ -355,7 +356,7 @@ enum Filters {
 
     /// HF's `tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)`.
     static func tojson(_ v: Value, _ p: [String: Value]) throws -> String {
-        var o = PyJSON.Options()
+        var o = PythonJSON.Options()
         o.ensureASCII = p["ensure_ascii"]?.truthy ?? false
         o.sortKeys = p["sort_keys"]?.truthy ?? false
         switch p["indent"] {

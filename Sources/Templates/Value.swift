@@ -1,4 +1,5 @@
 import Foundation
+import OrderedJSON
 
 /// A runtime value of the template language, modelled on the Python objects jinja2 sees.
 ///
@@ -25,6 +26,7 @@ enum Value {
         case .null: self = .none
         case .bool(let b): self = .bool(b)
         case .int(let i): self = .int(i)
+        case .bigInt(let digits): self = .float(Double(digits) ?? .nan)  // beyond Int: the nearest float
         case .double(let d): self = .float(d)
         case .string(let s): self = .string(s)
         case .array(let a): self = .list(a.map(Value.init(json:)))

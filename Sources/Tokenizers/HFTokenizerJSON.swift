@@ -1,4 +1,5 @@
 import Foundation
+import OrderedJSON
 
 /// Loads a Hugging Face `tokenizer.json` whose model is byte-level BPE.
 ///
@@ -13,11 +14,11 @@ import Foundation
 enum HFTokenizerJSON {
     static func load(_ url: URL, config: URL?) throws -> TokenizerParts {
         let file = url.path
-        let json = try JSON.loadObject(url)
+        let json = try JSONValue.loadObject(url)
         for key in ["truncation", "padding"] {
             if let v = json[key], !v.isNull { throw TokenizerError.unsupported(component: key, file: file) }
         }
-        guard let model = json["model"], model.object != nil else {
+        guard let model = json["model"], model.objectValue != nil else {
             throw TokenizerError.malformed(file: file, reason: "missing model")
         }
         let (bpe, raw) = try loadBPE(model, file: file)
@@ -36,28 +37,28 @@ enum HFTokenizerJSON {
 
     // MARK: - Model
 
-    private static func loadBPE(_ model: JSON, file: String) throws -> (BPEModel, [Int: String]) {
-        let type = model["type"]?.string ?? "BPE"  // very old files have no type
+    private static func loadBPE(_ model: JSONValue, file: String) throws -> (BPEModel, [Int: String]) {
+        let type = model["type"]?.stringValue ?? "BPE"  // very old files have no type
         guard type == "BPE" else { throw TokenizerError.unsupported(component: "model.\(type)", file: file) }
-        if let d = model["dropout"], !d.isNull, case .number(let p) = d, p > 0 {
+        if let d = model["dropout"], !d.isNull, let p = d.doubleValue, p > 0 {
             throw TokenizerError.unsupported(component: "model.dropout", file: file)
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let v = model[key]?.string, !v.isEmpty {
+            if let v = model[key]?.stringValue, !v.isEmpty {
                 throw TokenizerError.unsupported(component: "model.\(key)", file: file)
             }
         }
-        if model["byte_fallback"]?.bool == true {
+        if model["byte_fallback"]?.boolValue == true {
             throw TokenizerError.unsupported(component: "model.byte_fallback", file: file)
         }
-        guard let vocabJSON = model["vocab"]?.object else {
+        guard let vocabJSON = model["vocab"]?.objectValue else {
             throw TokenizerError.malformed(file: file, reason: "model.vocab is not an object")
         }
         var vocab = ByteTokenTable(capacity: vocabJSON.count)
         var raw: [Int: String] = [:]
         var rawIds: [[UInt8]: Int32] = [:]  // bytes: String equality is canonical equivalence
-        for (token, value) in vocabJSON {
-            guard let id = value.int, id >= 0, id < maxTokenId else {
+        for (token, value) in vocabJSON.entries {
+            guard let id = value.intValue, id >= 0, id < maxTokenId else {
                 throw TokenizerError.malformed(file: file, reason: "model.vocab[\(token)] is not an id")
             }
             if vocab.bytes(of: id) != nil {
@@ -79,19 +80,19 @@ enum HFTokenizerJSON {
             }
             return rawIds[Array(token.utf8)] ?? -1
         }
-        guard let mergesJSON = model["merges"]?.array else {
+        guard let mergesJSON = model["merges"]?.arrayValue else {
             throw TokenizerError.malformed(file: file, reason: "model.merges is not an array")
         }
         var merges = PairTable(capacity: mergesJSON.count)
         for (rank, m) in mergesJSON.enumerated() {
             let a: Substring, b: Substring
-            if let s = m.string {
+            if let s = m.stringValue {
                 let halves = s.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
                 guard halves.count == 2 else {
                     throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)]: \(s)")
                 }
                 a = halves[0]; b = halves[1]
-            } else if let pair = m.array, pair.count == 2, let x = pair[0].string, let y = pair[1].string {
+            } else if let pair = m.arrayValue, pair.count == 2, let x = pair[0].stringValue, let y = pair[1].stringValue {
                 a = Substring(x); b = Substring(y)
             } else {
                 throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)]")
@@ -112,27 +113,27 @@ enum HFTokenizerJSON {
             merges.add(left: left, right: right, rank: UInt32(rank), merged: merged)
         }
         var unkId: Int32 = -1
-        if let unk = model["unk_token"]?.string {
+        if let unk = model["unk_token"]?.stringValue {
             unkId = idOf(Substring(unk))
             if unkId < 0 { throw TokenizerError.malformed(file: file, reason: "model.unk_token \(unk) not in vocab") }
         }
-        let bpe = BPEModel(vocab: vocab, merges: merges, wholePieceFirst: model["ignore_merges"]?.bool ?? false,
-                           unkId: unkId, fuseUnk: model["fuse_unk"]?.bool ?? false)
+        let bpe = BPEModel(vocab: vocab, merges: merges, wholePieceFirst: model["ignore_merges"]?.boolValue ?? false,
+                           unkId: unkId, fuseUnk: model["fuse_unk"]?.boolValue ?? false)
         return (bpe, raw)
     }
 
     // MARK: - Pipeline components
 
-    private static func normalizer(_ json: JSON?, file: String) throws -> Normalizer? {
+    private static func normalizer(_ json: JSONValue?, file: String) throws -> Normalizer? {
         guard let json, !json.isNull else { return nil }
-        let type = json["type"]?.string ?? "?"
+        let type = json["type"]?.stringValue ?? "?"
         switch type {
         case "NFC": return .nfc
         case "NFD": return .nfd
         case "NFKC": return .nfkc
         case "NFKD": return .nfkd
         case "Sequence":
-            guard let list = json["normalizers"]?.array else {
+            guard let list = json["normalizers"]?.arrayValue else {
                 throw TokenizerError.malformed(file: file, reason: "normalizer.Sequence without normalizers")
             }
             let inner = try list.map { try normalizer($0, file: file) }.compactMap { $0 }
@@ -142,7 +143,7 @@ enum HFTokenizerJSON {
         }
     }
 
-    private static func preTokenizer(_ json: JSON?, file: String) throws -> PreTokenizer {
+    private static func preTokenizer(_ json: JSONValue?, file: String) throws -> PreTokenizer {
         var stages: [PreTokenizerStage] = []
         try collectStages(json, into: &stages, file: file)
         // Byte-level BPE needs the byte mapping, and it must see the final pieces.
@@ -156,32 +157,32 @@ enum HFTokenizerJSON {
         return PreTokenizer(stages: stages)
     }
 
-    private static func collectStages(_ json: JSON?, into stages: inout [PreTokenizerStage], file: String) throws {
+    private static func collectStages(_ json: JSONValue?, into stages: inout [PreTokenizerStage], file: String) throws {
         guard let json, !json.isNull else { return }
-        let type = json["type"]?.string ?? "?"
+        let type = json["type"]?.stringValue ?? "?"
         switch type {
         case "Sequence":
-            guard let list = json["pretokenizers"]?.array else {
+            guard let list = json["pretokenizers"]?.arrayValue else {
                 throw TokenizerError.malformed(file: file, reason: "pre_tokenizer.Sequence without pretokenizers")
             }
             for p in list { try collectStages(p, into: &stages, file: file) }
         case "ByteLevel":
-            stages.append(.byteLevel(addPrefixSpace: json["add_prefix_space"]?.bool ?? true,
-                                     useRegex: json["use_regex"]?.bool ?? true))
+            stages.append(.byteLevel(addPrefixSpace: json["add_prefix_space"]?.boolValue ?? true,
+                                     useRegex: json["use_regex"]?.boolValue ?? true))
         case "Digits":
-            let individual = json["individual_digits"]?.bool ?? false
+            let individual = json["individual_digits"]?.boolValue ?? false
             stages.append(.split(.numeric, individual ? .isolated : .contiguous, invert: false))
         case "Split":
-            guard let behaviorName = json["behavior"]?.string else {
+            guard let behaviorName = json["behavior"]?.stringValue else {
                 throw TokenizerError.malformed(file: file, reason: "pre_tokenizer.Split without behavior")
             }
             guard let behavior = SplitBehavior(rawValue: behaviorName) else {
                 throw TokenizerError.unsupported(component: "pre_tokenizer.Split.behavior.\(behaviorName)", file: file)
             }
-            let invert = json["invert"]?.bool ?? false
-            if let literal = json["pattern"]?["String"]?.string {
+            let invert = json["invert"]?.boolValue ?? false
+            if let literal = json["pattern"]?["String"]?.stringValue {
                 stages.append(.split(.literal(Array(literal.utf8)), behavior, invert: invert))
-            } else if let pattern = json["pattern"]?["Regex"]?.string {
+            } else if let pattern = json["pattern"]?["Regex"]?.stringValue {
                 if let scanner = PatternScanner.forPattern(pattern) {
                     stages.append(.split(.scanner(scanner), behavior, invert: invert))
                 } else {
@@ -200,15 +201,15 @@ enum HFTokenizerJSON {
         }
     }
 
-    private static func checkDecoder(_ json: JSON?, file: String) throws {
+    private static func checkDecoder(_ json: JSONValue?, file: String) throws {
         guard let json, !json.isNull else {
             throw TokenizerError.unsupported(component: "decoder: null (byte-level BPE needs ByteLevel)", file: file)
         }
-        let type = json["type"]?.string ?? "?"
+        let type = json["type"]?.stringValue ?? "?"
         switch type {
         case "ByteLevel": return
         case "Sequence":
-            guard let list = json["decoders"]?.array, !list.isEmpty else {
+            guard let list = json["decoders"]?.arrayValue, !list.isEmpty else {
                 throw TokenizerError.malformed(file: file, reason: "decoder.Sequence without decoders")
             }
             for d in list { try checkDecoder(d, file: file) }
@@ -217,22 +218,39 @@ enum HFTokenizerJSON {
         }
     }
 
-    private static func addedTokens(_ json: JSON?, file: String) throws -> [AddedToken] {
+    private static func addedTokens(_ json: JSONValue?, file: String) throws -> [AddedToken] {
         guard let json, !json.isNull else { return [] }
-        guard let list = json.array else {
+        guard let list = json.arrayValue else {
             throw TokenizerError.malformed(file: file, reason: "added_tokens is not an array")
         }
         return try list.enumerated().map { index, t in
-            guard let id = t["id"]?.int, id >= 0, id < maxTokenId, let content = t["content"]?.string,
+            guard let id = t["id"]?.intValue, id >= 0, id < maxTokenId, let content = t["content"]?.stringValue,
                   !content.isEmpty else {
                 throw TokenizerError.malformed(file: file, reason: "added_tokens[\(index)]")
             }
-            if t["single_word"]?.bool == true {
+            if t["single_word"]?.boolValue == true {
                 throw TokenizerError.unsupported(component: "added_tokens[\(index)].single_word", file: file)
             }
-            return AddedToken(id: id, content: content, special: t["special"]?.bool ?? false,
-                              lstrip: t["lstrip"]?.bool ?? false, rstrip: t["rstrip"]?.bool ?? false,
-                              normalized: t["normalized"]?.bool ?? false)
+            return AddedToken(id: id, content: content, special: t["special"]?.boolValue ?? false,
+                              lstrip: t["lstrip"]?.boolValue ?? false, rstrip: t["rstrip"]?.boolValue ?? false,
+                              normalized: t["normalized"]?.boolValue ?? false)
         }
+    }
+}
+
+extension JSONValue {
+    /// Reads a JSON file that must hold an object, with errors naming the file.
+    static func loadObject(_ url: URL) throws -> JSONValue {
+        let file = url.path
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(data: try Data(contentsOf: url))
+        } catch let e as JSONParseError {
+            throw TokenizerError.malformed(file: file, reason: "JSON: \(e.message) at byte \(e.offset)")
+        } catch {
+            throw TokenizerError.unreadable(file: file, reason: error.localizedDescription)
+        }
+        guard json.objectValue != nil else { throw TokenizerError.malformed(file: file, reason: "not a JSON object") }
+        return json
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OrderedJSON
 
 /// Ids above this are rejected as malformed: tables are indexed by id, and no real vocabulary
 /// comes near it.
@@ -141,27 +142,27 @@ struct TokenizerConfig {
     /// `addedTokens: false` reads only what a tokenizer.json does not already say (eos).
     static func load(_ url: URL, addedTokens readAdded: Bool = true) throws -> TokenizerConfig {
         let file = url.path
-        let json = try JSON.loadObject(url)
+        let json = try JSONValue.loadObject(url)
         var cfg = TokenizerConfig()
         // eos_token is either a string or an AddedToken-like object.
         if let eos = json["eos_token"] {
-            cfg.eosToken = eos.string ?? eos["content"]?.string
+            cfg.eosToken = eos.stringValue ?? eos["content"]?.stringValue
         }
         if readAdded, let decoder = json["added_tokens_decoder"] {
-            guard let members = decoder.object else {
+            guard let members = decoder.objectValue else {
                 throw TokenizerError.malformed(file: file, reason: "added_tokens_decoder is not an object")
             }
-            for (key, entry) in members {
-                guard let id = Int(key), id >= 0, id < maxTokenId, let content = entry["content"]?.string, !content.isEmpty else {
+            for (key, entry) in members.entries {
+                guard let id = Int(key), id >= 0, id < maxTokenId, let content = entry["content"]?.stringValue, !content.isEmpty else {
                     throw TokenizerError.malformed(file: file, reason: "added_tokens_decoder entry \(key)")
                 }
-                if entry["single_word"]?.bool == true {
+                if entry["single_word"]?.boolValue == true {
                     throw TokenizerError.unsupported(component: "added_tokens_decoder.\(key).single_word", file: file)
                 }
                 cfg.addedTokens.append(AddedToken(
-                    id: id, content: content, special: entry["special"]?.bool ?? false,
-                    lstrip: entry["lstrip"]?.bool ?? false, rstrip: entry["rstrip"]?.bool ?? false,
-                    normalized: entry["normalized"]?.bool ?? false))
+                    id: id, content: content, special: entry["special"]?.boolValue ?? false,
+                    lstrip: entry["lstrip"]?.boolValue ?? false, rstrip: entry["rstrip"]?.boolValue ?? false,
+                    normalized: entry["normalized"]?.boolValue ?? false))
             }
             cfg.addedTokens.sort { $0.id < $1.id }
         }

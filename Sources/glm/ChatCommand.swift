@@ -1,6 +1,7 @@
 import ArgumentParser
 import DemoModel
 import Foundation
+import OrderedJSON
 import Sampling
 import Templates
 

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Models
+import OrderedJSON
 import OutputParsers
 import Sampling
 import Templates
@@ -91,7 +92,7 @@ final class ChatSession {
         self.tokenizer = tokenizer
         self.template = template
         self.settings = settings
-        toolSpecs = ToolSpec.list(fromOpenAIToolsJSON: JSONValue.array(settings.tools).compactJSON)
+        toolSpecs = ToolSpec.list(fromOpenAITools: settings.tools)
         toolNames = Set(toolSpecs.map(\.name))
         var stops = Set(model.config.eosTokenIds)
         if let eos = tokenizer.eosTokenId { stops.insert(eos) }

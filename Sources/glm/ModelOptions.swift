@@ -3,6 +3,7 @@ import DemoModel
 import Foundation
 import Kernels
 import Models
+import OrderedJSON
 import Templates
 
 /// Options every model-running command shares.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DemoModel
 import Foundation
+import OrderedJSON
 import Templates
 
 /// `glm render`: prints the prompt the server would build for a chat request, and nothing else

@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import Models
+import OrderedJSON
 import Sampling
 import Templates
 import Testing

@@ -82,6 +82,8 @@ struct CheckpointErrorTests {
     func garbageConfig() throws {
         let s = try Scratch()
         try Data("{not json".utf8).write(to: s.config)
+        #expect(throws: ModelError.unreadableConfig(file: s.config.path, reason: "invalid JSON at byte 1: expected a key")) { try s.load() }
+        try Data("[1, 2]".utf8).write(to: s.config)
         #expect(throws: ModelError.unreadableConfig(file: s.config.path, reason: "not a JSON object")) { try s.load() }
     }
 

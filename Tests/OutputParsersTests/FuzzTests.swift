@@ -1,5 +1,6 @@
-import Testing
+import OrderedJSON
 @testable import OutputParsers
+import Testing
 
 /// Random and truncated outputs: no crash, streaming equals non-streaming for random splits,
 /// and no text is lost. Bounded: a fixed number of seeded inputs.
@@ -34,7 +35,7 @@ struct FuzzTests {
                 #expect(streamed == Collected(whole), "\(text.debugDescription) cuts \(cuts)")
                 // Every arguments string is a JSON object.
                 for c in whole.toolCalls {
-                    guard case .object? = ToolJSON.parse(c.arguments) else {
+                    guard case .object? = try? JSONValue.parse(c.arguments) else {
                         Issue.record("arguments not a JSON object: \(c.arguments) for \(text.debugDescription)")
                         continue
                     }

@@ -1,13 +1,14 @@
+import OrderedJSON
 @testable import OutputParsers
 
-let weatherTools = ToolSpec.list(fromOpenAIToolsJSON: """
+let weatherTools = ToolSpec.list(fromOpenAITools: try! JSONValue.parse("""
 [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {
   "city": {"type": "string"}, "days": {"type": "integer"}, "temp": {"type": "number"}, "hourly": {"type": "boolean"},
   "options": {"type": "object", "properties": {"unit": {"type": "string"}}}, "tags": {"type": "array", "items": {"type": "string"}},
   "note": {"anyOf": [{"type": "string"}, {"type": "null"}]}, "mode": {"enum": ["a", "b"]}, "level": {"enum": [1, 2]},
   "maybe": {"type": ["null", "integer"]}}}}},
  {"type": "function", "function": {"name": "search", "parameters": {"properties": {"query": {"type": "string"}}}}}]
-""")
+""").arrayValue!)
 
 /// Deterministic ids so streamed and non-streamed results compare equal.
 func counterIDs() -> () -> String {

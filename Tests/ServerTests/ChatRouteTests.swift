@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import OrderedJSON
 @testable import Server
 import Templates
 import Testing

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Models
+import OrderedJSON
 @testable import Server
 import Templates
 import Testing

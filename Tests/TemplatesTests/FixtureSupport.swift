@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import OrderedJSON
 @testable import Templates
+import Testing
 
 /// Locates checked-in fixtures relative to this file, so tests work from any clone location
 /// (CI clones elsewhere, with `shared/` beside the repository).

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import OrderedJSON
 @testable import Templates
+import Testing
 
 @Suite("Template engine units")
 struct TemplateUnitTests {
@@ -42,20 +43,6 @@ struct TemplateUnitTests {
         var t = try ChatTemplate(source: "{{ strftime_now('%d %b %Y') }}")
         t.now = { Fixtures.fixedNow }
         #expect(try t.render(variables: [:]) == "26 Jul 2024")
-    }
-
-    @Test("JSON keeps key order, int/float distinction and Python formatting")
-    func json() throws {
-        let v = try JSONValue.parse(#"{"b": 1, "a": [2.0, 1e-7, 1e16, 0.1, "é\n", null, true, -0.0], "c": {}}"#)
-        #expect(v.objectValue?.keys == ["b", "a", "c"])
-        #expect(v.pythonJSON() == #"{"b": 1, "a": [2.0, 1e-07, 1e+16, 0.1, "é\n", null, true, -0.0], "c": {}}"#)
-        #expect(v.compactJSON == #"{"b":1,"a":[2.0,1e-07,1e+16,0.1,"é\n",null,true,-0.0],"c":{}}"#)
-        #expect(JSONValue(any: ["x": 1, "y": [true, "s"]] as [String: Any])["y"] == .array([.bool(true), .string("s")]))
-        #expect(throws: JSONParseError.self) { try JSONValue.parse("{\"a\": }") }
-        for (d, s) in [(1.0, "1.0"), (1e22, "1e+22"), (123456789.0, "123456789.0"), (0.0001, "0.0001"), (0.00001, "1e-05"),
-                       (1.5e300, "1.5e+300"), (-2.5, "-2.5"), (5e-324, "5e-324")] {
-            #expect(PyFormat.floatRepr(d) == s)
-        }
     }
 
     @Test("OpenAI input normalisation")

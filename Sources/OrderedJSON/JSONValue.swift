@@ -1,19 +1,39 @@
 import Foundation
 
-/// A JSON value whose objects keep their key order.
+/// A JSON value whose objects keep their key order, with integers and floats kept apart.
 ///
-/// Order matters for chat templates: tool schemas and tool-call arguments are written into the
-/// prompt with `tojson` / `.items()`, and Python keeps insertion order, so the prompt (and every
-/// prefix-cache hit after it) depends on it. `JSONValue.parse` preserves order;
-/// `JSONSerialization` and `Codable` dictionaries do not, so prefer `parse` for request bodies.
-public enum JSONValue: Sendable, Equatable {
+/// One type for every JSON the engine reads or writes: tokenizer files, configs of chat templates,
+/// request bodies, tool schemas and tool-call arguments. Order matters: tool schemas and
+/// arguments are written into the prompt with `tojson` / `.items()` and Python keeps insertion
+/// order, so the prompt (and every prefix-cache hit after it) depends on it; and `2` and `2.0`
+/// render differently in Python. `JSONSerialization` and `Codable` dictionaries keep neither.
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case int(Int)
+    /// An integer too large for `Int`, kept as its digits (Python ints are unbounded).
+    case bigInt(String)
     case double(Double)
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
+}
+
+extension JSONValue: Equatable {
+    /// Structural equality, objects in order; NaN equals NaN (the same text parses equal).
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.bigInt(let x), .bigInt(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y || (x.isNaN && y.isNaN)
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)): return x == y
+        default: return false
+        }
+    }
 }
 
 /// An insertion-ordered JSON object. Later duplicates replace the value but keep the first
@@ -29,6 +49,8 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     }
 
     public init(_ pairs: [(String, JSONValue)]) {
+        index.reserveCapacity(pairs.count)
+        entries.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
 
@@ -63,16 +85,34 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 }
 
 extension JSONValue {
-    /// Parses JSON text, keeping object key order and the int/float distinction
-    /// (`2` stays an int, `2.0` a float — Python renders them differently).
-    public static func parse(_ text: String) throws -> JSONValue {
-        var p = JSONTextParser(Array(text.utf8))
-        return try p.parseDocument()
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
     }
 
-    public static func parse(data: Data) throws -> JSONValue {
-        var p = JSONTextParser(Array(data))
-        return try p.parseDocument()
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    public var objectValue: JSONObject? { if case .object(let o) = self { return o }; return nil }
+    public var isNull: Bool { if case .null = self { return true }; return false }
+
+    /// An integer, also when written as an integral float (`5.0`), as config writers sometimes do.
+    public var intValue: Int? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d) where d == d.rounded() && abs(d) < 9e15: return Int(d)
+        default: return nil
+        }
+    }
+
+    /// Any number as a Double.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .bigInt(let s): return Double(s)
+        case .double(let d): return d
+        default: return nil
+        }
     }
 
     /// Converts `JSONSerialization` output (or hand-built `[String: Any]` / `[Any]`).
@@ -110,6 +150,7 @@ extension JSONValue {
         case .null: return NSNull()
         case .bool(let b): return b
         case .int(let i): return i
+        case .bigInt(let s): return NSDecimalNumber(string: s)
         case .double(let d): return d
         case .string(let s): return s
         case .array(let a): return a.map(\.foundationObject)
@@ -118,40 +159,6 @@ extension JSONValue {
             for (k, v) in o.entries { d[k] = v.foundationObject }
             return d
         }
-    }
-
-    public subscript(key: String) -> JSONValue? {
-        if case .object(let o) = self { return o[key] }
-        return nil
-    }
-
-    public var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
-    }
-
-    public var arrayValue: [JSONValue]? {
-        if case .array(let a) = self { return a }
-        return nil
-    }
-
-    public var objectValue: JSONObject? {
-        if case .object(let o) = self { return o }
-        return nil
-    }
-
-    /// Serializes like Python `json.dumps(x, ensure_ascii=False)`: `", "` and `": "` separators.
-    public func pythonJSON(indent: Int? = nil, ensureASCII: Bool = false) -> String {
-        var out = ""
-        PyJSON.write(Templates.Value(json: self), into: &out, options: .init(indent: indent.map { String(repeating: " ", count: $0) }, ensureASCII: ensureASCII), level: 0)
-        return out
-    }
-
-    /// Compact JSON (`","`, `":"`), non-ASCII kept: for wire formats.
-    public var compactJSON: String {
-        var out = ""
-        PyJSON.write(Templates.Value(json: self), into: &out, options: .init(itemSeparator: ",", keySeparator: ":"), level: 0)
-        return out
     }
 }
 
@@ -163,6 +170,8 @@ extension JSONValue: Codable {
         init?(intValue: Int) { return nil }
     }
 
+    /// Decoding through `Codable` loses key order (the decoder's dictionaries have none); request
+    /// bodies go through `JSONValue.parse` instead.
     public init(from decoder: Decoder) throws {
         if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
             var o = JSONObject()
@@ -198,6 +207,8 @@ extension JSONValue: Codable {
             var c = encoder.singleValueContainer(); try c.encode(b)
         case .int(let i):
             var c = encoder.singleValueContainer(); try c.encode(i)
+        case .bigInt(let s):
+            var c = encoder.singleValueContainer(); try c.encode(Decimal(string: s) ?? 0)
         case .double(let d):
             var c = encoder.singleValueContainer(); try c.encode(d)
         case .string(let s):
@@ -205,7 +216,6 @@ extension JSONValue: Codable {
         }
     }
 }
-
 
 /// Literals, so tests and callers can write `["role": "user", "content": "Hi"]`.
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
