@@ -22,27 +22,17 @@ struct ChatController: Sendable {
             ])
         }
         let id = randomID("chatcmpl-"), created = unixTime()
-        let request2 = request
         let services = self.services
-        if plan.stream {
-            return Response(status: .ok, headers: SSE.headers, body: ResponseBody { writer in
-                defer { permit.release() }
-                try await request2.body.consumeWithCancellationOnInboundClose { _ in
-                    try await Self.stream(plan, id: id, created: created, model: model, services: services, writer: &writer)
-                }
-                try await writer.finish(nil)
+        return try await GenerationResponse.make(
+            request: request, permit: permit, stream: plan.stream,
+            events: { writer in try await Self.stream(plan, id: id, created: created, model: model, services: services, writer: &writer) },
+            complete: { try await Self.complete(plan, id: id, created: created, model: model, services: services) },
+            completed: { completion in
+                guard configuration.logRequests else { return }
+                context.logger.info("chat completion done", metadata: [
+                    "finish_reasons": "\(completion.choices.map { $0.finishReason ?? "" })",
+                    "completion_tokens": "\(completion.usage.completionTokens)"])
             })
-        }
-        defer { permit.release() }
-        let completion = try await request2.body.consumeWithCancellationOnInboundClose { _ in
-            try await Self.complete(plan, id: id, created: created, model: model, services: services)
-        }
-        if configuration.logRequests {
-            context.logger.info("chat completion done", metadata: [
-                "finish_reasons": "\(completion.choices.map { $0.finishReason ?? "" })",
-                "completion_tokens": "\(completion.usage.completionTokens)"])
-        }
-        return try JSONBody.response(completion, headers: [.connection: "close"])
     }
 
     // MARK: - Non-streaming

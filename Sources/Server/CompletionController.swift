@@ -88,21 +88,10 @@ struct CompletionController: Sendable {
         }
         let id = randomID("cmpl-"), created = unixTime()
         let services = self.services
-        let request2 = request
-        if plan.stream {
-            return Response(status: .ok, headers: SSE.headers, body: ResponseBody { writer in
-                defer { permit.release() }
-                try await request2.body.consumeWithCancellationOnInboundClose { _ in
-                    try await Self.stream(plan, id: id, created: created, model: model, services: services, writer: &writer)
-                }
-                try await writer.finish(nil)
-            })
-        }
-        defer { permit.release() }
-        let completion = try await request2.body.consumeWithCancellationOnInboundClose { _ in
-            try await Self.complete(plan, id: id, created: created, model: model, services: services)
-        }
-        return try JSONBody.response(completion, headers: [.connection: "close"])
+        return try await GenerationResponse.make(
+            request: request, permit: permit, stream: plan.stream,
+            events: { writer in try await Self.stream(plan, id: id, created: created, model: model, services: services, writer: &writer) },
+            complete: { try await Self.complete(plan, id: id, created: created, model: model, services: services) })
     }
 
     /// Collects one choice: its text, logprobs and finish reason.

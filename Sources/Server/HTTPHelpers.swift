@@ -29,6 +29,30 @@ enum JSONBody {
 }
 
 /// Server-sent events: `data: <json>\n\n` per event, `data: [DONE]\n\n` at the end.
+/// How a planned generation answers: Server-Sent Events written as tokens arrive, or one JSON
+/// body when all choices are done. The admission permit is held until the answer is complete,
+/// and a client that closes the connection cancels the generation.
+enum GenerationResponse {
+    static func make<Completion: Encodable & Sendable>(
+        request: Request, permit: AdmissionControl.Permit, stream: Bool,
+        events: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void,
+        complete: @escaping @Sendable () async throws -> Completion,
+        completed: (Completion) -> Void = { _ in }
+    ) async throws -> Response {
+        if stream {
+            return Response(status: .ok, headers: SSE.headers, body: ResponseBody { writer in
+                defer { permit.release() }
+                try await request.body.consumeWithCancellationOnInboundClose { _ in try await events(&writer) }
+                try await writer.finish(nil)
+            })
+        }
+        defer { permit.release() }
+        let completion = try await request.body.consumeWithCancellationOnInboundClose { _ in try await complete() }
+        completed(completion)
+        return try JSONBody.response(completion, headers: [.connection: "close"])
+    }
+}
+
 enum SSE {
     static func send<T: Encodable>(_ value: T, to writer: inout any ResponseBodyWriter) async throws {
         var buffer = ByteBuffer(string: "data: ")

@@ -578,7 +578,7 @@ def history(rng, split):
 
 
 def make_example(rng, split, kind=None):
-    kind = kind or rng.choices(["call", "result", "chat", "chat_with_tools"], [40, 25, 25, 10])[0]
+    kind = kind or rng.choices(["call", "result", "chat", "chat_with_tools"], [48, 28, 15, 9])[0]
     thinking = rng.random() < 0.5
     messages = []
     if rng.random() < 0.3:
@@ -632,3 +632,65 @@ def result_values(results):
             elif not isinstance(v, dict):
                 out.append(str(v))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Copy drills (pretraining, not chat)
+# --------------------------------------------------------------------------------------------
+# A tool call copies a name from the schema and values from the user's words. A first run learned
+# to copy only after ~1,100 of 2,600 steps (its loss fell from 2.4 to 1.7 in 200 steps: induction
+# heads forming). These short drills reward nothing but copying, so that happens early: a list
+# repeated, and name → value pairs recalled in another order (the first piece of each name is a
+# choice, the rest is copied, like a tool name after `<tool_call>`).
+
+COMMON_WORDS = """account add address air album amount answer area artist ask author balance bank bill bird
+blue board body book box budget bus buy call camera card cart cat center change chat check city class clock
+close code color count country course cover create customer data day delete detail device door download
+driver edit end energy entry file fill filter find first flow folder form friend fuel game garden gift goal
+green group guest health help history home hotel hour house image index item job key kind label language
+last level light limit line link list load local lock login mail map mark market member menu message meter
+mode money month movie name network night note number offer open order owner page paper park party pass
+path pay phone photo plan player point post power print profile project queue rate reader record region
+remove rent reply request room route rule save scale schedule score screen seat send server service session
+set shop size sky sleep sort sound source space speed sport stage start state station status step store
+street style sum table tag task team test text ticket title total tour town trade train trip type update
+user value video view visit voice wallet watch water week window word work year zip""".split()
+
+
+def held_out_words():
+    """Every word of a held-out tool or parameter name, so that drills never spell one."""
+    rng, words = random.Random(0), set()
+    for _ in range(3000):
+        tool = rng.choice(DOMAINS)(rng, "heldout").tool["function"]
+        for name in [tool["name"], *tool["parameters"]["properties"]]:
+            words.update(name.split("_"))
+    return words
+
+
+DRILL_WORDS = [w for w in COMMON_WORDS if w not in held_out_words()]
+
+
+def drill_name(rng):
+    parts = [rng.choice(DRILL_WORDS) if rng.random() < 0.5 else made_up(rng, rng.randint(1, 3))
+             for _ in range(rng.choice([1, 2, 2, 3]))]
+    return "_".join(parts) if rng.random() < 0.7 else " ".join(parts).title()
+
+
+def drill_value(rng):
+    return rng.choice([lambda: drill_name(rng), lambda: str(rng.randint(0, 99999)), lambda: date(rng),
+                       lambda: pick(rng, CITIES, "train"), lambda: made_up(rng).title()])()
+
+
+def copy_drill(rng):
+    """(prompt, completion) text: a list to repeat, or name → value pairs to recall."""
+    if rng.random() < 0.4:
+        sep = rng.choice([", ", " ", "\n", "; "])
+        items = sep.join(drill_name(rng) for _ in range(rng.randint(3, 12)))
+        return f"{items}\n===\n", f"{items}\n"
+    pairs, count = {}, rng.randint(3, 8)
+    while len(pairs) < count:
+        pairs[drill_name(rng)] = drill_value(rng)
+    form = rng.choice(['"{k}": "{v}"', "{k} = {v}", "<{k}>{v}</{k}>"])
+    prompt = "\n".join(form.format(k=k, v=v) for k, v in pairs.items())
+    asked = rng.sample(list(pairs), rng.randint(1, len(pairs)))
+    return f"{prompt}\n===\n", "".join(f"{k}: {pairs[k]}\n" for k in asked)

@@ -69,6 +69,8 @@ CONFIG = dict(
     eos_token_id=[REGULAR_VOCAB + 0, REGULAR_VOCAB + 7, REGULAR_VOCAB + 9],   # + <|user|>, <|observation|>
 )
 TRAIN_EXAMPLES = 64000
+DRILLS = 24000                           # copy drills (data.copy_drill): the warm-up's, then mixed in
+DRILL_WARMUP_STEPS = 250                 # steps on drills alone, before the chat data
 STEPS = 2600
 TOKENS_PER_BATCH = 6144
 MAX_LEN = 768
@@ -103,11 +105,18 @@ def write_tokenizer(examples):
 
 
 def encode(tok, ex):
+    """(prompt ids, completion ids, whether the prompt is in the loss)."""
     prompt = render_prompt(tok, ex)
     p = tok.encode(prompt, add_special_tokens=False)
     c = tok.encode(ex["completion"], add_special_tokens=False)
     assert tok.decode(p + c) == prompt + ex["completion"]
-    return p, c
+    return p, c, True
+
+
+def encode_drill(tok, drill):
+    """A copy drill: its prompt is random words, nothing to learn from; only the copy is."""
+    prompt, completion = drill
+    return tok.encode(prompt, add_special_tokens=False), tok.encode(completion, add_special_tokens=False), False
 
 
 def batches_by_length(encoded, rng):
@@ -133,9 +142,9 @@ def collate(encoded, idx):
     target = torch.zeros((len(idx), T), dtype=torch.bool)   # token t is a completion token
     prompt = torch.zeros((len(idx), T), dtype=torch.bool)   # token t is a prompt token
     for r, i in enumerate(idx):
-        p, c = encoded[i]
+        p, c, prompt_in_loss = encoded[i]
         ids[r, : len(p) + len(c)] = torch.tensor(p + c)
-        prompt[r, : len(p)] = True
+        prompt[r, : len(p)] = prompt_in_loss
         target[r, len(p): len(p) + len(c)] = True
     return ids, target, prompt
 
@@ -226,7 +235,8 @@ def losses(model, mtp, ids, target, prompt):
     sel = target[:, 1:]                                                         # predict t+1 at t
     main = torch.nn.functional.cross_entropy(model.lm_head(h[:, :-1][sel]), ids[:, 1:][sel])
     psel = prompt[:, 1:]
-    on_prompt = torch.nn.functional.cross_entropy(model.lm_head(h[:, :-1][psel]), ids[:, 1:][psel])
+    on_prompt = torch.nn.functional.cross_entropy(model.lm_head(h[:, :-1][psel]), ids[:, 1:][psel]) \
+        if psel.any() else torch.zeros(())                                      # a batch of drills
     g = mtp(model, h[:, :-2], ids[:, 1:-1])                                     # [B, T-2, H]
     sel2 = target[:, 2:]                                                        # predict t+2 at t
     extra = torch.nn.functional.cross_entropy(model.lm_head(g[sel2]), ids[:, 2:][sel2])
@@ -249,7 +259,23 @@ def held_out_loss(model, mtp, encoded, balancer):
     return tot / n, totm / n
 
 
-def train(train_set, valid_set, steps):
+@torch.no_grad()
+def drill_accuracy(model, encoded):
+    """Teacher-forced: the share of held-out copy-drill tokens that are the main head's greedy choice."""
+    model.eval()
+    right = total = 0
+    for idx in batches_by_length(encoded, random.Random(0)):
+        ids, target, _ = collate(encoded, idx)
+        sel = target[:, 1:]
+        choice = model(input_ids=ids, use_cache=False).logits[:, :-1].argmax(-1)
+        right += int((choice[sel] == ids[:, 1:][sel]).sum())
+        total += int(sel.sum())
+    model.train()
+    return right / total
+
+
+def train(train_set, drills, valid_set, valid_drills, steps):
+    """DRILL_WARMUP_STEPS on `drills`, then `steps` on `train_set` (which holds drills too)."""
     cfg, model, mtp = build()
     balancer = LoadBalancer([model, mtp])
     params = list(model.parameters()) + list(mtp.parameters())
@@ -258,14 +284,19 @@ def train(train_set, valid_set, steps):
     no_decay = [p for p in params if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=LR, betas=(0.9, 0.95))
-    log = {"step": [], "loss": [], "mtp_loss": [], "valid_step": [], "valid_loss": [], "valid_mtp_loss": []}
+    log = {"step": [], "loss": [], "mtp_loss": [], "valid_step": [], "valid_loss": [], "valid_mtp_loss": [],
+           "valid_drill_accuracy": []}
     rng = random.Random(SEED)
-    order, step, t0 = [], 0, time.time()
+    warmup_order, order, step, t0 = [], [], 0, time.time()
+    steps += DRILL_WARMUP_STEPS
     model.train(), mtp.train()
     while step < steps:
-        if not order:
-            order = batches_by_length(train_set, rng)
-        batch = collate(train_set, order.pop())
+        if step < DRILL_WARMUP_STEPS:
+            warmup_order = warmup_order or batches_by_length(drills, rng)
+            batch = collate(drills, warmup_order.pop())
+        else:
+            order = order or batches_by_length(train_set, rng)
+            batch = collate(train_set, order.pop())
         lr = LR * (step + 1) / WARMUP if step < WARMUP else \
             LR * (MIN_LR_FRACTION + (1 - MIN_LR_FRACTION) * 0.5 * (1 + math.cos(math.pi * (step - WARMUP) / (steps - WARMUP))))
         for g in opt.param_groups:
@@ -283,8 +314,10 @@ def train(train_set, valid_set, steps):
                   f"max/mean expert load per router {' '.join(f'{x:.2f}' for x in imbalance)} {time.time() - t0:.0f}s", flush=True)
         if step % EVAL_EVERY == 0 or step == steps:
             v, vm = held_out_loss(model, mtp, valid_set, balancer)
+            copied = drill_accuracy(model, valid_drills)
             log["valid_step"].append(step), log["valid_loss"].append(v), log["valid_mtp_loss"].append(vm)
-            print(f"  held-out loss {v:.4f} mtp {vm:.4f}", flush=True)
+            log["valid_drill_accuracy"].append(copied)
+            print(f"  held-out loss {v:.4f} mtp {vm:.4f}; copy drills {100 * copied:.1f}% tokens right", flush=True)
     log["seconds"] = time.time() - t0
     return cfg, model, mtp, log
 
@@ -461,6 +494,7 @@ def plot(log):
     ax.plot(log["step"], smooth(log["mtp_loss"]), label="train (MTP head)")
     ax.plot(log["valid_step"], log["valid_loss"], "o-", label="held-out (main)")
     ax.plot(log["valid_step"], log["valid_mtp_loss"], "o-", label="held-out (MTP)")
+    ax.axvline(DRILL_WARMUP_STEPS, color="gray", ls=":", label="copy drills only, before")
     ax.set_yscale("log"), ax.set_xlabel("step"), ax.set_ylabel("cross-entropy (assistant tokens)")
     ax.set_title("glm-4.5-demo training"), ax.legend(), ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -471,7 +505,7 @@ def write_golden(tok):
     """transformers' logits on the saved files, in the format of Tests/Fixtures/models/*/golden.json."""
     model, mtp = load_saved()
     ex = data.make_examples("heldout", 1, SEED + 9, "call")[0]
-    p, c = encode(tok, ex)
+    p, c, _ = encode(tok, ex)
     seqs = [(p + c)[-24:], tok.encode("\n<think>The user greets me.</think>\nHello!<|user|>", add_special_tokens=False)]
     with torch.no_grad():
         logits = [fixtures.logits_of(model, [s])[0] for s in seqs]
@@ -524,11 +558,16 @@ def main():
     t0 = time.time()
     train_examples = data.make_examples("train", a.examples, SEED)
     tok = write_tokenizer(train_examples[:6000])
-    train_set = encode_all(tok, train_examples)
-    n_tok = sum(len(p) + len(c) for p, c in train_set)
+    drill_rng = random.Random(SEED + 11)
+    drills = [encode_drill(tok, data.copy_drill(drill_rng)) for _ in range(DRILLS)]
+    valid_drills = [encode_drill(tok, data.copy_drill(drill_rng)) for _ in range(300)]
+    warmup_drills, mixed_drills = drills[: DRILLS * 2 // 3], drills[DRILLS * 2 // 3:]
+    train_set = encode_all(tok, train_examples) + mixed_drills
+    n_tok = sum(len(p) + len(c) for p, c, _ in train_set)
     print(f"data: {len(train_set)} examples, {n_tok} tokens ({n_tok / len(train_set):.0f}/example), "
           f"{time.time() - t0:.0f}s", flush=True)
-    cfg, model, mtp, log = train(train_set, [encode(tok, ex) for ex in valid_examples], a.steps)
+    cfg, model, mtp, log = train(train_set, warmup_drills, [encode(tok, ex) for ex in valid_examples], valid_drills,
+                                 a.steps)
     (HERE / "training_log.json").write_text(json.dumps(log) + "\n")
     save(cfg, model, mtp)
     publish(tok, log)
