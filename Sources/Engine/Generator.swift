@@ -9,36 +9,32 @@ public enum FinishReason: Equatable, Sendable {
     case length
 }
 
-/// Generates one sequence: prefill the prompt in one forward pass, then decode a token at a
-/// time, stopping at an end-of-sequence token or after `maxTokens`.
+/// Generates one sequence in the calling thread (`glm generate`, `glm chat`): the prompt in one
+/// forward pass, then a token at a time, as `SerialEngine` runs a request.
 public struct Generator {
     public let model: GLM4MoEModel
 
     public init(model: GLM4MoEModel) { self.model = model }
 
-    /// - Parameter onToken: called with each generated token as soon as it is chosen; return
-    ///   false to stop early.
+    /// - Parameters:
+    ///   - stopTokens: generation ends after one of these (default: the model's eos tokens).
+    ///   - onToken: called with each generated token as soon as it is chosen; return false to stop.
     @discardableResult
     public func generate(prompt: [Int], maxTokens: Int, sampling: SamplingParameters, stopTokens: Set<Int>? = nil,
                          onToken: (Int) -> Bool = { _ in true }) throws -> (tokens: [Int], finish: FinishReason) {
-        guard !prompt.isEmpty else { throw ModelError.emptyPrompt }
-        let stops = stopTokens ?? Set(model.config.eosTokenIds)
-        let cache = model.makeCache(tokens: prompt.count + maxTokens)
-        let sequence = KVSequence()
-        defer { cache.release(sequence) }
-        var sampler = Sampler(sampling)
-        var generated: [Int] = []
-        var next = prompt
-        while generated.count < maxTokens {
-            var batch = ForwardBatch()
-            batch.append(sequence, tokens: next, logits: .last)
-            let logits = try model.forward(batch, cache: cache)[0]
-            let token = sampler.sample(logits)
-            generated.append(token)
-            if stops.contains(token) { return (generated, .stop(token: token)) }
-            if !onToken(token) { break }
-            next = [token]
+        let request = GenerationRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling,
+                                        stopTokenIds: stopTokens ?? Set(model.config.eosTokenIds))
+        let stopped = ManagedAtomicFlag()
+        var tokens: [Int] = [], finish = FinishReason.length
+        try SerialEngine.run(request, model: model, cancelled: stopped) { event in
+            switch event {
+            case .token(let id, _, _):
+                tokens.append(id)
+                if !onToken(id) { stopped.set() }
+            case .finished(let reason, _):
+                finish = reason
+            }
         }
-        return (generated, .length)
+        return (tokens, finish)
     }
 }
