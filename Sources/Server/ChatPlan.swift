@@ -81,9 +81,25 @@ struct ChatPlan: Sendable {
         }
         let renderTools = !tools.isEmpty && choice != .none
 
-        if let format = request.responseFormat, format.type != "text" {
-            throw APIError.invalidRequest("response_format \"\(format.type)\" is not supported yet; only \"text\".",
-                                          param: "response_format")
+        let wantsJSONObject: Bool
+        switch request.responseFormat?.type {
+        case nil, "text"?: wantsJSONObject = false
+        case "json_object"?:
+            if case .required = choice {
+                throw APIError.invalidRequest("response_format \"json_object\" cannot be combined with tool_choice \"required\".",
+                                              param: "response_format")
+            }
+            if case .function = choice {
+                throw APIError.invalidRequest("response_format \"json_object\" cannot be combined with a named tool_choice.",
+                                              param: "response_format")
+            }
+            wantsJSONObject = true
+        case "json_schema"?:
+            throw APIError.invalidRequest("response_format \"json_schema\" is not supported yet; \"json_object\" (any JSON "
+                                          + "object) and \"text\" are.", param: "response_format")
+        case let other?:
+            throw APIError.invalidRequest("response_format.type must be \"text\", \"json_object\" or \"json_schema\"; got "
+                                          + "\"\(other)\".", param: "response_format.type")
         }
 
         // Messages.
@@ -179,6 +195,10 @@ struct ChatPlan: Sendable {
         let specs = (0..<n).map { i -> GenerationSpec in
             var extra: [any LogitProcessor] = []
             if let grammar { extra.append(ToolCallConstraint(grammar: grammar, startsInReasoning: startsInReasoning)) }
+            if wantsJSONObject {
+                extra.append(JSONObjectConstraint(vocabulary: model.tokenBytes, stopTokens: sampling.stopTokenIds,
+                                                  thinkEnd: model.markup?.thinkEnd, startsInReasoning: startsInReasoning))
+            }
             let request = GenerationRequest(prompt: promptIds, maxTokens: maxTokens, sampling: sampling.parameters(forChoice: i),
                                             stopTokenIds: sampling.stopTokenIds, processors: sampling.processors(extra: extra),
                                             topLogprobs: topLogprobs)

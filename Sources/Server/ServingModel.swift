@@ -1,3 +1,4 @@
+import Constraints
 import Engine
 import Foundation
 import Kernels
@@ -23,6 +24,8 @@ public final class ServingModel: Sendable {
     public let markup: GLMMarkupTokens?
     /// Every added token (special or not).
     public let addedTokenIds: Set<Int>
+    /// Each token's bytes (added tokens left out), for `response_format: json_object`.
+    public let tokenBytes: TokenByteTable
     /// The checkpoint folder.
     public let directory: URL
 
@@ -38,7 +41,9 @@ public final class ServingModel: Sendable {
         if let eos = tokenizer.eosTokenId { stops.insert(eos) }
         stopTokenIds = stops
         markup = GLMMarkupTokens(tokenizer: tokenizer)
-        addedTokenIds = Set(tokenizer.addedTokens.map(\.id))
+        let added = Set(tokenizer.addedTokens.map(\.id))
+        addedTokenIds = added
+        tokenBytes = TokenByteTable(count: config.vocabSize) { added.contains($0) ? nil : tokenizer.tokenBytes(forId: $0) }
         self.directory = directory
     }
 

@@ -1,3 +1,4 @@
+@testable import Constraints
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -63,6 +64,28 @@ struct ChatRouteTests {
         let r = try await chat("no_thinking")
         #expect(r.message["content"] as? String == "The answer is 4.")
         #expect(r.message["reasoning_content"] is NSNull)
+    }
+
+    @Test("response_format json_object: the content is one JSON object (after the reasoning when thinking is on)")
+    func jsonObjectFormat() async throws {
+        // The tiny model never closes a string by itself; a bias towards `"` and `}` lets the
+        // object end, so that the stop after it is checked too.
+        let tokenizer = ServerFixture.model.tokenizer
+        let quote = tokenizer.encode("\""), close = tokenizer.encode("}")
+        try #require(quote.count == 1 && close.count == 1)
+        for (name, bias) in [("reasoning", false), ("no_thinking", false), ("no_thinking", true), ("tool_call", true)] {
+            var extra: [String: JSONValue] = ["response_format": ["type": "json_object"], "max_tokens": 60]
+            if bias { extra["logit_bias"] = .object(JSONObject([("\(quote[0])", 60), ("\(close[0])", 30)])) }
+            let r = try await chat(name, extra)
+            #expect(r.status == .ok, "\(r.text)")
+            let content = r.message["content"] as? String ?? ""
+            var json = JSONObjectPrefix()
+            #expect(content.utf8.allSatisfy { json.feed($0) }, "\(name): \(content)")
+            if bias {
+                #expect(r.choices.first?["finish_reason"] as? String == "stop", "\(name): \(content)")
+                #expect((try? JSONValue.parse(content))?.objectValue != nil, "\(name): \(content)")
+            }
+        }
     }
 
     @Test("separate_reasoning false keeps the think block in content")

@@ -50,7 +50,10 @@ struct ErrorRouteTests {
         (#""logprobs": true, "top_logprobs": 21"#, "top_logprobs"), (#""top_logprobs": 2"#, "top_logprobs"),
         (#""logit_bias": {"99999": 1}"#, "logit_bias"), (#""logit_bias": {"5": 500}"#, "logit_bias"),
         (#""logit_bias": {"x": 1}"#, "logit_bias"), (#""stop_token_ids": [-1]"#, "stop_token_ids"),
-        (#""response_format": {"type": "json_object"}"#, "response_format"),
+        (#""response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}"#, "response_format"),
+        (#""response_format": {"type": "yaml"}"#, "response_format.type"),
+        (#""response_format": {"type": "json_object"}, "tool_choice": "required", "tools": [{"type": "function", "function": {"name": "f"}}]"#,
+         "response_format"),
     ])
     func outOfRange(_ field: String, _ param: String) async throws {
         expectError(try await post(#"{"messages": [\#(Self.hello)], \#(field)}"#), .badRequest, param: param)

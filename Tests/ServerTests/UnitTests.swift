@@ -1,4 +1,4 @@
-import Constraints
+@testable import Constraints
 import Engine
 import Foundation
 import OpenAIAPI
@@ -137,6 +137,79 @@ struct ProcessorTests {
         var next = [Float](repeating: 0, count: 32)
         c.process(&next, generated: [5, 26])
         #expect(next.indices.filter { next[$0] > -.infinity } == [10])
+    }
+}
+
+@Suite("JSON object constraint")
+struct JSONObjectConstraintTests {
+    /// Feeds `text`; the index of the first byte refused, or nil.
+    static func firstRefusal(_ text: String) -> (refusedAt: Int?, complete: Bool) {
+        var json = JSONObjectPrefix()
+        for (i, b) in text.utf8.enumerated() where !json.feed(b) { return (i, false) }
+        return (nil, json.isComplete)
+    }
+
+    @Test("whole objects as json.dumps writes them are accepted and complete; their prefixes are incomplete")
+    func valid() {
+        for text in [#"{}"#, #"{"a": 1}"#, #" {"a": [1, -2.5e+3, 0.25, true, false, null, {"b": []}], "c": "x\"\u00e9\n"}"#,
+                     "{\n  \"k\": {\n    \"z\": -0\n  }\n} \n", #"{"é": "日本", "n": 10E-2}"#] {
+            #expect(Self.firstRefusal(text) == (nil, true), "\(text)")
+            for cut in 1..<text.utf8.count where !text.utf8.dropFirst(cut).allSatisfy({ $0 == 0x20 || $0 == 0x0A }) {
+                let prefix = String(decoding: Array(text.utf8.prefix(cut)), as: UTF8.self)
+                #expect(Self.firstRefusal(prefix) == (nil, false), "\(prefix)")
+            }
+        }
+    }
+
+    @Test("what is not a JSON object is refused at the first byte that rules it out")
+    func invalid() {
+        for (text, at) in [("[1]", 0), (#"{"a" 1}"#, 5), (#"{"a": 01}"#, 7), (#"{"a": 1,}"#, 8), (#"{'a': 1}"#, 1),
+                           (#"{"a": tru}"#, 9), (#"{"a": 1} x"#, 9), (#"{"a": "\x"}"#, 8), (#"{"a": -}"#, 7),
+                           (#"{"a": 1.}"#, 8), (#"{"a": 1e}"#, 8), (#"{"a": [1 2]}"#, 9), ("{\"a\": \"\n\"}", 7)] {
+            #expect(Self.firstRefusal(text).refusedAt == at, "\(text)")
+        }
+    }
+
+    /// Vocabulary: 0 `{`, 1 `}`, 2 `"a"`, 3 `:`, 4 ` 1`, 5 `x`, 6 `, `, 7 `[1]`, 8 <stop>, 9 </think>, 10 `"`.
+    static let vocabulary = TokenByteTable(count: 11) { id in
+        id == 8 || id == 9 ? nil : Array(["{", "}", "\"a\"", ":", " 1", "x", ", ", "[1]", "", "", "\""][id].utf8)
+    }
+
+    static func decode(_ c: inout JSONObjectConstraint, preference: [Int], steps: Int = 30) -> [Int] {
+        var out: [Int] = []
+        for _ in 0..<steps {
+            var logits = [Float](repeating: 0, count: 11)
+            for (rank, t) in preference.enumerated() { logits[t] = Float(100 - rank) }
+            c.process(&logits, generated: out)
+            let token = logits.indices.max { logits[$0] < logits[$1] }!
+            c.didSample(token)
+            out.append(token)
+            if token == 8 { break }
+        }
+        return out
+    }
+
+    @Test("decoding is steered into one object, then a stop token")
+    func steered() {
+        var c = JSONObjectConstraint(vocabulary: Self.vocabulary, stopTokens: [8], thinkEnd: 9, startsInReasoning: false)
+        // This model would rather stop, write "x" or "}" than open the object.
+        let out = Self.decode(&c, preference: [8, 5, 1, 0, 2, 3, 7, 4, 6])
+        #expect(out == [0, 1, 8])
+        var keyed = JSONObjectConstraint(vocabulary: Self.vocabulary, stopTokens: [8], thinkEnd: 9, startsInReasoning: false)
+        #expect(Self.decode(&keyed, preference: [8, 5, 2, 3, 7, 1, 0, 6]) == [0, 2, 3, 2, 1, 8])   // {"a":"a"}
+    }
+
+    @Test("with thinking on, the object starts after </think>, and stopping is refused until then")
+    func afterThinking() {
+        var c = JSONObjectConstraint(vocabulary: Self.vocabulary, stopTokens: [8], thinkEnd: 9, startsInReasoning: true)
+        var logits = [Float](repeating: 0, count: 11)
+        c.process(&logits, generated: [])
+        #expect(logits[8] == -.infinity && logits[5] == 0)
+        c.didSample(5)
+        c.didSample(9)
+        var next = [Float](repeating: 0, count: 11)
+        c.process(&next, generated: [5, 9])
+        #expect(next.indices.filter { next[$0] > -.infinity } == [0])
     }
 }
 

@@ -1,0 +1,241 @@
+import Engine
+
+/// Every token's bytes, laid out flat, for constraints that check text a token at a time.
+/// Tokens without bytes of their own (added and special tokens: markup, stop tokens) are left
+/// out; they never belong to constrained text.
+public struct TokenByteTable: Sendable {
+    private let bytes: [UInt8]
+    /// Token i's bytes are bytes[starts[i] ..< starts[i + 1]]; empty for tokens left out.
+    private let starts: [Int32]
+
+    /// - Parameter bytesOf: a token's bytes, or nil to leave it out.
+    public init(count: Int, bytesOf: (Int) -> [UInt8]?) {
+        var bytes: [UInt8] = [], starts: [Int32] = [0]
+        starts.reserveCapacity(count + 1)
+        for id in 0..<count {
+            bytes += bytesOf(id) ?? []
+            starts.append(Int32(bytes.count))
+        }
+        self.bytes = bytes
+        self.starts = starts
+    }
+
+    public var count: Int { starts.count - 1 }
+
+    func withBytes<R>(of id: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { all in
+            body(UnsafeBufferPointer(rebasing: all[Int(starts[id])..<Int(starts[id + 1])]))
+        }
+    }
+}
+
+/// A byte-at-a-time recognizer for the prefixes of one JSON object (RFC 8259): `feed` says
+/// whether a byte keeps the text a prefix of some object. Bytes ≥ 0x80 are accepted inside
+/// strings without UTF-8 checks (a token may end mid-character). White space between tokens is
+/// bounded, enough for a line break and indentation, so that a model cannot pad forever.
+struct JSONObjectPrefix: Sendable {
+    private enum Container: Sendable { case object, array }
+    private enum Number: Sendable { case sign, zero, integer, dot, fraction, exponent, exponentSign, exponentDigits }
+    private enum State: Sendable {
+        case start            // before the opening `{`
+        case keyOrEnd         // after `{`
+        case key              // after `,` in an object
+        case colon            // after a key
+        case value            // after `:`, or `,` in an array
+        case valueOrEnd       // after `[`
+        case afterValue       // `,` or the container's closing bracket
+        case string(isKey: Bool)
+        case escape(isKey: Bool)
+        case unicode(isKey: Bool, digitsLeft: Int)
+        case number(Number)
+        case literal(word: StaticString, next: Int)
+        case done
+    }
+
+    private var stack: [Container] = []
+    private var state = State.start
+    /// White-space bytes in a row outside strings.
+    private var spaces = 0
+
+    /// True once the object is closed: nothing but white space may follow.
+    var isComplete: Bool { if case .done = state { return true }; return false }
+
+    /// Consumes `byte`; false when no JSON object starts with the text so far (the recognizer
+    /// is then undefined: feed copies when probing).
+    mutating func feed(_ byte: UInt8) -> Bool {
+        let space = byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+        switch state {
+        case .string, .escape, .unicode: break
+        default:
+            spaces = space ? spaces + 1 : 0
+            if spaces > 2 + 4 * stack.count { return false }   // "\n" and four spaces per level
+        }
+        switch state {
+        case .start:
+            if space { return true }
+            guard byte == UInt8(ascii: "{") else { return false }
+            stack.append(.object)
+            state = .keyOrEnd
+        case .keyOrEnd, .key:
+            if space { return true }
+            if byte == UInt8(ascii: "\"") { state = .string(isKey: true); return true }
+            guard case .keyOrEnd = state, byte == UInt8(ascii: "}") else { return false }
+            close()
+        case .colon:
+            if space { return true }
+            guard byte == UInt8(ascii: ":") else { return false }
+            state = .value
+        case .value, .valueOrEnd:
+            if space { return true }
+            if case .valueOrEnd = state, byte == UInt8(ascii: "]") { close(); return true }
+            return startValue(byte)
+        case .afterValue:
+            if space { return true }
+            switch (byte, stack.last) {
+            case (UInt8(ascii: ","), .object?): state = .key
+            case (UInt8(ascii: ","), .array?): state = .value
+            case (UInt8(ascii: "}"), .object?), (UInt8(ascii: "]"), .array?): close()
+            default: return false
+            }
+        case .string(let isKey):
+            if byte == UInt8(ascii: "\"") { state = isKey ? .colon : .afterValue }
+            else if byte == UInt8(ascii: "\\") { state = .escape(isKey: isKey) }
+            else if byte < 0x20 { return false }
+        case .escape(let isKey):
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                state = .string(isKey: isKey)
+            case UInt8(ascii: "u"): state = .unicode(isKey: isKey, digitsLeft: 4)
+            default: return false
+            }
+        case .unicode(let isKey, let left):
+            guard isHexDigit(byte) else { return false }
+            state = left == 1 ? .string(isKey: isKey) : .unicode(isKey: isKey, digitsLeft: left - 1)
+        case .number(let n):
+            return feedNumber(n, byte)
+        case .literal(let word, let next):
+            guard word.withUTF8Buffer({ $0[next] }) == byte else { return false }
+            state = next + 1 == word.utf8CodeUnitCount ? .afterValue : .literal(word: word, next: next + 1)
+        case .done:
+            return space
+        }
+        return true
+    }
+
+    private mutating func startValue(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "{"): stack.append(.object); state = .keyOrEnd
+        case UInt8(ascii: "["): stack.append(.array); state = .valueOrEnd
+        case UInt8(ascii: "\""): state = .string(isKey: false)
+        case UInt8(ascii: "-"): state = .number(.sign)
+        case UInt8(ascii: "0"): state = .number(.zero)
+        case UInt8(ascii: "1")...UInt8(ascii: "9"): state = .number(.integer)
+        case UInt8(ascii: "t"): state = .literal(word: "true", next: 1)
+        case UInt8(ascii: "f"): state = .literal(word: "false", next: 1)
+        case UInt8(ascii: "n"): state = .literal(word: "null", next: 1)
+        default: return false
+        }
+        return true
+    }
+
+    /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, ended by the first byte that cannot continue it.
+    private mutating func feedNumber(_ n: Number, _ byte: UInt8) -> Bool {
+        let digit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+        let exponentMark = byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+        switch n {
+        case .sign:
+            guard digit else { return false }
+            state = .number(byte == UInt8(ascii: "0") ? .zero : .integer)
+            return true
+        case .zero, .integer, .fraction:
+            if digit && n != .zero { return true }
+            if byte == UInt8(ascii: "."), n != .fraction { state = .number(.dot); return true }
+            if exponentMark { state = .number(.exponent); return true }
+        case .dot:
+            guard digit else { return false }
+            state = .number(.fraction)
+            return true
+        case .exponent:
+            if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") { state = .number(.exponentSign); return true }
+            guard digit else { return false }
+            state = .number(.exponentDigits)
+            return true
+        case .exponentSign:
+            guard digit else { return false }
+            state = .number(.exponentDigits)
+            return true
+        case .exponentDigits:
+            if digit { return true }
+        }
+        // The number is complete; the byte belongs to what follows it (and is counted there).
+        state = .afterValue
+        spaces = 0
+        return feed(byte)
+    }
+
+    private mutating func close() {
+        stack.removeLast()
+        state = stack.isEmpty ? .done : .afterValue
+    }
+
+    private func isHexDigit(_ b: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(b)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(b)
+    }
+}
+
+/// Enforces `response_format: {"type": "json_object"}`: the answer is one JSON object, then a
+/// stop token. Every step, each token whose bytes would break the object is masked.
+///
+/// With thinking on (`startsInReasoning`), the model first thinks freely (it may not stop there);
+/// the object starts after `</think>`. With thinking off it starts at the first token.
+public struct JSONObjectConstraint: LogitProcessor {
+    private let vocabulary: TokenByteTable
+    private let stopTokens: Set<Int>
+    private let thinkEnd: Int?
+    private var reasoning: Bool
+    private var json = JSONObjectPrefix()
+
+    public init(vocabulary: TokenByteTable, stopTokens: Set<Int>, thinkEnd: Int?, startsInReasoning: Bool) {
+        self.vocabulary = vocabulary
+        self.stopTokens = stopTokens
+        self.thinkEnd = thinkEnd
+        reasoning = startsInReasoning && thinkEnd != nil
+    }
+
+    public mutating func process(_ logits: inout [Float], generated: [Int]) {
+        if reasoning {
+            for t in stopTokens where t >= 0 && t < logits.count { logits[t] = -.infinity }
+            return
+        }
+        let complete = json.isComplete
+        for id in logits.indices where logits[id] > -.infinity {
+            if stopTokens.contains(id) {
+                if !complete { logits[id] = -.infinity }
+                continue
+            }
+            guard id < vocabulary.count else { logits[id] = -.infinity; continue }
+            let fits = vocabulary.withBytes(of: id) { bytes in
+                guard !bytes.isEmpty, !complete else { return false }
+                var probe = json
+                for b in bytes {
+                    if !probe.feed(b) { return false }
+                }
+                return true
+            }
+            if !fits { logits[id] = -.infinity }
+        }
+    }
+
+    public mutating func didSample(_ token: Int) {
+        if reasoning {
+            if token == thinkEnd { reasoning = false }
+            return
+        }
+        guard token < vocabulary.count else { return }
+        vocabulary.withBytes(of: token) { bytes in
+            for b in bytes { _ = json.feed(b) }
+        }
+    }
+}
