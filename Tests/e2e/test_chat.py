@@ -1,5 +1,10 @@
-"""Chat completions through the official openai client: plain, streaming, reasoning, stop, seed, n, logprobs."""
+"""Chat completions through the official openai client: plain, streaming, reasoning, stop, seed, n, logprobs,
+response_format."""
 
+import json
+
+import openai
+import pytest
 from conftest import MODEL, request_of
 
 
@@ -161,3 +166,16 @@ def test_models(client):
     models = client.models.list()
     assert [m.id for m in models.data] == [MODEL]
     assert client.models.retrieve(MODEL).id == MODEL
+
+
+def test_response_format_json_object(client, http, golden):
+    # The tiny model never closes a string by itself; a bias towards `"` and `}` lets the object end.
+    ids = {t: http.post("/tokenize", json={"model": MODEL, "prompt": t}).json()["tokens"] for t in ['"', "}"]}
+    assert all(len(v) == 1 for v in ids.values()), ids
+    bias = {str(ids['"'][0]): 60, str(ids["}"][0]): 30}
+    r = create(client, golden, "no_thinking", response_format={"type": "json_object"}, logit_bias=bias, max_tokens=60)
+    assert r.choices[0].finish_reason == "stop"
+    assert isinstance(json.loads(r.choices[0].message.content), dict)
+    with pytest.raises(openai.BadRequestError) as e:
+        create(client, golden, "no_thinking", response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {}}})
+    assert "json_schema" in str(e.value)
