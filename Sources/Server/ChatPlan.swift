@@ -85,15 +85,13 @@ struct ChatPlan: Sendable {
         switch request.responseFormat?.type {
         case nil, "text"?: wantsJSONObject = false
         case "json_object"?:
-            if case .required = choice {
-                throw APIError.invalidRequest("response_format \"json_object\" cannot be combined with tool_choice \"required\".",
-                                              param: "response_format")
+            switch choice {
+            case .required, .function:
+                throw APIError.invalidRequest("response_format \"json_object\" cannot be combined with a forced tool call "
+                                              + "(tool_choice \"required\" or a named function).", param: "response_format")
+            default:
+                wantsJSONObject = true
             }
-            if case .function = choice {
-                throw APIError.invalidRequest("response_format \"json_object\" cannot be combined with a named tool_choice.",
-                                              param: "response_format")
-            }
-            wantsJSONObject = true
         case "json_schema"?:
             throw APIError.invalidRequest("response_format \"json_schema\" is not supported yet; \"json_object\" (any JSON "
                                           + "object) and \"text\" are.", param: "response_format")
@@ -180,7 +178,8 @@ struct ChatPlan: Sendable {
             parseReasoning: configuration.parsesReasoning && request.separateReasoning != false,
             parseToolCalls: configuration.parsesToolCalls && renderTools,
             promptEndsInThink: Glm45ReasoningStreamParser.promptEndsInsideThink(prompt),
-            tools: ToolSpec.list(fromOpenAITools: rawTools ?? []), toolNames: Set(toolNames), maxToolCalls: request.parallelToolCalls == false ? 1 : nil)
+            tools: ToolSpec.list(fromOpenAITools: rawTools ?? []), toolNames: Set(toolNames),
+            maxToolCalls: request.parallelToolCalls == false ? 1 : nil)
         var grammar: ToolCallGrammar?
         switch choice {
         case .required, .function:

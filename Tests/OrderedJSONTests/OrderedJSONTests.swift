@@ -11,7 +11,6 @@ struct OrderedJSONTests {
         #expect(v.objectValue?.keys == ["b", "a", "c"])
         #expect(v.pythonJSON() == #"{"b": 1, "a": [2.0, 1e-07, 1e+16, 0.1, "é\n", null, true, -0.0], "c": {}}"#)
         #expect(v.compactJSON == #"{"b":1,"a":[2.0,1e-07,1e+16,0.1,"é\n",null,true,-0.0],"c":{}}"#)
-        #expect(JSONValue(any: ["x": 1, "y": [true, "s"]] as [String: Any])["y"] == .array([.bool(true), .string("s")]))
     }
 
     @Test("what json.loads accepts beyond RFC 8259, and Python's dict semantics")
