@@ -24,7 +24,9 @@ The MTP layer is trained as in spec §4.1: from the main model's final (post-nor
 position i and the embedding of token i+1 it predicts token i+2, with loss weight MTP_LOSS_WEIGHT.
 The loss covers the assistant's part of each conversation (what the model will generate) and,
 with weight PROMPT_LOSS_WEIGHT, the prompt: parameter names recur in the tool schemas, so the
-prompt too rewards copying.
+prompt too rewards copying. Copy drills (data.copy_drill: lists to repeat, pairs to recall; only
+their copies are in the loss) come first for DRILL_WARMUP_STEPS and stay mixed in afterwards, so
+that the model learns to copy early.
 """
 from __future__ import annotations
 
