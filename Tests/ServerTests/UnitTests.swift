@@ -87,19 +87,8 @@ struct ProcessorTests {
             tokens: tokens, stopTokens: [30], markupTokens: Set(20...29), allowsMultipleCalls: multiple)
     }
 
-    /// Runs the constraint against a "model" that prefers tokens in `preference` order.
     static func decode(_ c: inout ToolCallConstraint, preference: [Int], steps: Int) -> [Int] {
-        var out: [Int] = []
-        for _ in 0..<steps {
-            var logits = [Float](repeating: 0, count: 32)
-            for (rank, t) in preference.enumerated() { logits[t] = Float(100 - rank) }
-            c.process(&logits, generated: out)
-            let token = logits.indices.max { logits[$0] < logits[$1] }!
-            c.didSample(token)
-            out.append(token)
-            if token == 30 { break }
-        }
-        return out
+        greedyDecode(&c, vocabulary: 32, stop: 30, preference: preference, steps: steps)
     }
 
     @Test("the forced call: newline, <tool_call>, a declared name, required keys, then a stop token")
@@ -140,6 +129,21 @@ struct ProcessorTests {
     }
 }
 
+/// Runs a constraint against a "model" that prefers tokens in `preference` order, until `stop`.
+func greedyDecode(_ c: inout some LogitProcessor, vocabulary: Int, stop: Int, preference: [Int], steps: Int) -> [Int] {
+    var out: [Int] = []
+    for _ in 0..<steps {
+        var logits = [Float](repeating: 0, count: vocabulary)
+        for (rank, t) in preference.enumerated() { logits[t] = Float(100 - rank) }
+        c.process(&logits, generated: out)
+        let token = logits.indices.max { logits[$0] < logits[$1] }!
+        c.didSample(token)
+        out.append(token)
+        if token == stop { break }
+    }
+    return out
+}
+
 @Suite("JSON object constraint")
 struct JSONObjectConstraintTests {
     /// Feeds `text`; the index of the first byte refused, or nil.
@@ -175,18 +179,8 @@ struct JSONObjectConstraintTests {
         id == 8 || id == 9 ? nil : Array(["{", "}", "\"a\"", ":", " 1", "x", ", ", "[1]", "", "", "\""][id].utf8)
     }
 
-    static func decode(_ c: inout JSONObjectConstraint, preference: [Int], steps: Int = 30) -> [Int] {
-        var out: [Int] = []
-        for _ in 0..<steps {
-            var logits = [Float](repeating: 0, count: 11)
-            for (rank, t) in preference.enumerated() { logits[t] = Float(100 - rank) }
-            c.process(&logits, generated: out)
-            let token = logits.indices.max { logits[$0] < logits[$1] }!
-            c.didSample(token)
-            out.append(token)
-            if token == 8 { break }
-        }
-        return out
+    static func decode(_ c: inout JSONObjectConstraint, preference: [Int]) -> [Int] {
+        greedyDecode(&c, vocabulary: 11, stop: 8, preference: preference, steps: 30)
     }
 
     @Test("decoding is steered into one object, then a stop token")
