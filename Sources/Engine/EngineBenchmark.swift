@@ -148,6 +148,12 @@ public enum EngineBenchmark {
         while recorder.minimumCount < settleTokens { try await Task.sleep(for: .milliseconds(1)) }
         let long = try await trace(engine, prompt: longPrompt, maxTokens: 1, start: start)
         let arrival = long.sent, firstToken = long.tokens[0]
+        // The streams report their tokens from their own tasks; wait until each has reported one
+        // after the long prompt's first token, so that the gap spanning it is complete.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while recorder.snapshot.contains(where: { ($0.last ?? 0) <= firstToken }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(1))
+        }
         streamTasks.forEach { $0.cancel() }
         let traces = recorder.snapshot
         // Usual: gaps before the long prompt was sent, except each stream's first (it may share
