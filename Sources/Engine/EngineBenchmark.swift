@@ -58,13 +58,16 @@ public enum EngineBenchmark {
         /// The longest gap of any running stream while the long prompt was being prefilled.
         public var worstInterTokenLatency: Double
         public var longPromptTimeToFirstToken: Double
+        /// Streams that reached their max tokens before the long prompt's first token (they
+        /// are missing from the worst gap; raise `streamMaxTokens` or the context).
+        public var streamsRanOut: Int
         public var ratio: Double { worstInterTokenLatency / usualInterTokenLatency }
 
         public var description: String {
             String(format: "%d streams + %d-token prompt: usual itl %.3f s (worst before %.3f s), worst during prefill %.3f s "
                        + "(%.2f×), long ttft %.2f s",
                    streams, longPromptLength, usualInterTokenLatency, worstInterTokenLatencyBefore, worstInterTokenLatency,
-                   ratio, longPromptTimeToFirstToken)
+                   ratio, longPromptTimeToFirstToken) + (streamsRanOut > 0 ? "; \(streamsRanOut) streams ran out first" : "")
         }
     }
 
@@ -139,6 +142,7 @@ public enum EngineBenchmark {
         let streamTasks = streamPrompts.enumerated().map { i, p in
             Task {
                 let request = GenerationRequest(prompt: p, maxTokens: maxTokens)
+                defer { recorder.end(i) }
                 for try await event in engine.generate(request) {
                     if case .token = event { recorder.append(i, seconds(ContinuousClock.now - start)) }
                 }
@@ -148,12 +152,10 @@ public enum EngineBenchmark {
         while recorder.minimumCount < settleTokens { try await Task.sleep(for: .milliseconds(1)) }
         let long = try await trace(engine, prompt: longPrompt, maxTokens: 1, start: start)
         let arrival = long.sent, firstToken = long.tokens[0]
-        // The streams report their tokens from their own tasks; wait until each has reported one
-        // after the long prompt's first token, so that the gap spanning it is complete.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while recorder.snapshot.contains(where: { ($0.last ?? 0) <= firstToken }), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(1))
-        }
+        // The streams report their tokens from their own tasks; wait until each running one has
+        // reported one after the long prompt's first token, so that the gap spanning it is seen.
+        while recorder.waiting(after: firstToken) > 0 { try await Task.sleep(for: .milliseconds(1)) }
+        let ranOut = recorder.ended(before: firstToken)
         streamTasks.forEach { $0.cancel() }
         let traces = recorder.snapshot
         // Usual: gaps before the long prompt was sent, except each stream's first (it may share
@@ -170,7 +172,8 @@ public enum EngineBenchmark {
         return InterferenceResult(streams: streams, longPromptLength: longPromptLength,
                                   usualInterTokenLatency: usual.isEmpty ? 0 : usual[usual.count / 2],
                                   worstInterTokenLatencyBefore: usual.last ?? 0,
-                                  worstInterTokenLatency: worst, longPromptTimeToFirstToken: firstToken - arrival)
+                                  worstInterTokenLatency: worst, longPromptTimeToFirstToken: firstToken - arrival,
+                                  streamsRanOut: ranOut)
     }
 
     // MARK: - Helpers
@@ -200,8 +203,21 @@ public enum EngineBenchmark {
 private final class TraceRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var times: [[Double]]
-    init(count: Int) { times = Array(repeating: [], count: count) }
+    private var ended: [Bool]
+    init(count: Int) {
+        times = Array(repeating: [], count: count)
+        ended = Array(repeating: false, count: count)
+    }
     func append(_ stream: Int, _ t: Double) { lock.withLock { times[stream].append(t) } }
+    func end(_ stream: Int) { lock.withLock { ended[stream] = true } }
     var minimumCount: Int { lock.withLock { times.map(\.count).min() ?? 0 } }
     var snapshot: [[Double]] { lock.withLock { times } }
+    /// Streams that have neither reported a token after `time` nor ended.
+    func waiting(after time: Double) -> Int {
+        lock.withLock { zip(times, ended).filter { ($0.last ?? 0) <= time && !$1 }.count }
+    }
+    /// Streams that ended without a token after `time`.
+    func ended(before time: Double) -> Int {
+        lock.withLock { zip(times, ended).filter { ($0.last ?? 0) <= time && $1 }.count }
+    }
 }

@@ -22,7 +22,10 @@ struct EngineBenchmarkTests {
 
         let interference = try await EngineBenchmark.longPromptInterference(
             engine: engine, streams: 2, longPromptLength: 40, streamPromptLength: 4, settleTokens: 4)
-        #expect(interference.usualInterTokenLatency > 0 && interference.worstInterTokenLatency > 0)
+        // Streams end at the tiny model's 64-token context; on a loaded machine they may end
+        // before the long prompt's first token, and then they must be reported as such.
+        #expect(interference.usualInterTokenLatency > 0)
+        #expect(interference.worstInterTokenLatency > 0 || interference.streamsRanOut == 2)
         #expect(engine.invariantViolations.isEmpty)
     }
 }
