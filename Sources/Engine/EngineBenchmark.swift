@@ -154,8 +154,8 @@ public enum EngineBenchmark {
         let arrival = long.sent, firstToken = long.tokens[0]
         // The streams report their tokens from their own tasks; wait until each running one has
         // reported one after the long prompt's first token, so that the gap spanning it is seen.
-        while recorder.waiting(after: firstToken) > 0 { try await Task.sleep(for: .milliseconds(1)) }
-        let ranOut = recorder.ended(before: firstToken)
+        while recorder.silent(since: firstToken).running > 0 { try await Task.sleep(for: .milliseconds(1)) }
+        let ranOut = recorder.silent(since: firstToken).ended
         streamTasks.forEach { $0.cancel() }
         let traces = recorder.snapshot
         // Usual: gaps before the long prompt was sent, except each stream's first (it may share
@@ -212,12 +212,11 @@ private final class TraceRecorder: @unchecked Sendable {
     func end(_ stream: Int) { lock.withLock { ended[stream] = true } }
     var minimumCount: Int { lock.withLock { times.map(\.count).min() ?? 0 } }
     var snapshot: [[Double]] { lock.withLock { times } }
-    /// Streams that have neither reported a token after `time` nor ended.
-    func waiting(after time: Double) -> Int {
-        lock.withLock { zip(times, ended).filter { ($0.last ?? 0) <= time && !$1 }.count }
-    }
-    /// Streams that ended without a token after `time`.
-    func ended(before time: Double) -> Int {
-        lock.withLock { zip(times, ended).filter { ($0.last ?? 0) <= time && $1 }.count }
+    /// Streams without a token after `time`: still running, and ended.
+    func silent(since time: Double) -> (running: Int, ended: Int) {
+        lock.withLock {
+            let silent = zip(times, ended).filter { ($0.0.last ?? 0) <= time }
+            return (silent.filter { !$0.1 }.count, silent.filter { $0.1 }.count)
+        }
     }
 }

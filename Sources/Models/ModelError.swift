@@ -8,7 +8,6 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case tokenOutOfRange(token: Int, vocabularySize: Int)
     case contextOverflow(sequence: Int, needed: Int, limit: Int)
     case outOfCacheBlocks(needed: Int, free: Int)
-    case emptyPrompt
     case noMTPLayer
 
     public var description: String {
@@ -24,7 +23,6 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case .contextOverflow(let sequence, let needed, let limit):
             "sequence \(sequence) needs \(needed) positions but the context holds \(limit)"
         case .outOfCacheBlocks(let needed, let free): "KV cache full: need \(needed) blocks, \(free) free"
-        case .emptyPrompt: "the prompt has no tokens"
         case .noMTPLayer: "the checkpoint has no MTP layer (model.layers.{num_hidden_layers}.*), or the cache was made without it"
         }
     }

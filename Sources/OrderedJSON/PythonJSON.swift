@@ -113,9 +113,11 @@ public enum PythonJSON {
         return String(repeating: "0", count: max(0, 4 - h.count)) + h
     }
 
-    /// `repr(float)` of a finite value: shortest round-trip digits; fixed notation when the
-    /// decimal exponent is in [-4, 16), else `d.ddde+XX`.
+    /// `repr(float)`: shortest round-trip digits; fixed notation when the decimal exponent is in
+    /// [-4, 16), else `d.ddde+XX`; `nan`, `inf`, `-inf` (JSON writes those differently, see `write`).
     public static func floatRepr(_ d: Double) -> String {
+        if d.isNaN { return "nan" }
+        if d.isInfinite { return d < 0 ? "-inf" : "inf" }
         if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
         // Swift's description is also shortest round-trip; only the layout differs.
         var s = "\(abs(d))"

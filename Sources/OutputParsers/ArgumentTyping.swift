@@ -83,7 +83,7 @@ extension JSONValue {
         case .bool(let b): return b ? "True" : "False"
         case .int(let i): return String(i)
         case .bigInt(let s): return s
-        case .double(let d): return d.isNaN ? "nan" : d.isInfinite ? (d < 0 ? "-inf" : "inf") : PythonJSON.floatRepr(d)
+        case .double(let d): return PythonJSON.floatRepr(d)
         case .string(let s): return s
         case .array, .object: return pythonJSON()
         }

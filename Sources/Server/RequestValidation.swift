@@ -148,7 +148,7 @@ enum ErrorMapping {
             }
         case let e as ModelError:
             switch e {
-            case .tokenOutOfRange, .emptyPrompt:
+            case .tokenOutOfRange:
                 return .invalidRequest("Invalid prompt: \(e.description).", param: "prompt")
             case .contextOverflow(_, let needed, let limit):
                 return .invalidRequest("The request needs \(needed) positions but the context holds \(limit).",

@@ -3,13 +3,6 @@ import OrderedJSON
 
 /// Python's text formatting rules for numbers and strings, which chat-template output must match.
 enum PyFormat {
-    /// `repr(float)`, `nan` and `inf` included.
-    static func floatRepr(_ d: Double) -> String {
-        if d.isNaN { return "nan" }
-        if d.isInfinite { return d < 0 ? "-inf" : "inf" }
-        return PythonJSON.floatRepr(d)
-    }
-
     /// `repr(str)`: single quotes unless the text has a `'` and no `"`.
     static func stringRepr(_ s: String) -> String {
         let quote: Unicode.Scalar = (s.contains("'") && !s.contains("\"")) ? "\"" : "'"

@@ -90,7 +90,7 @@ enum Value {
         case .none: return "None"
         case .bool(let b): return b ? "True" : "False"
         case .int(let i): return String(i)
-        case .float(let d): return PyFormat.floatRepr(d)
+        case .float(let d): return PythonJSON.floatRepr(d)
         case .string(let s): return PyFormat.stringRepr(s)
         case .list(let a): return "[" + a.map(\.pyRepr).joined(separator: ", ") + "]"
         case .tuple(let a): return "(" + a.map(\.pyRepr).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
