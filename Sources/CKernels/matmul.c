@@ -82,7 +82,9 @@ static inline size_t dtype_size(int32_t dtype) {
 // MARK: - ISA selection
 
 static int isa_avx512 = -1, isa_avx2 = -1;
-static int forced_portable = 0, forced_avx2 = 0;
+// Per thread, so that a parity test forcing a path leaves other threads' products alone; a
+// product's path is chosen on the calling thread and travels with its job to the workers.
+static _Thread_local int forced_portable = 0, forced_avx2 = 0;
 
 /// GLM_KERNELS=portable selects the portable path, e.g. to measure what SIMD buys;
 /// GLM_KERNELS=avx2 the AVX2 path on a CPU that also has AVX-512.
@@ -546,17 +548,20 @@ typedef struct {
     float *y;
     const float *bias;
     int gemv;
+    int isa;  // ISA_* chosen by the calling thread
 } matmul_job;
+
+enum { ISA_PORTABLE, ISA_AVX2, ISA_AVX512 };
 
 static void run_gemv(const matmul_job *job, int64_t task) {
     int64_t r0 = task * job->rows_per_task, r1 = r0 + job->rows_per_task;
     if (r1 > job->w->rows) r1 = job->w->rows;
 #if defined(__x86_64__)
-    if (use_avx512() && job->w->dtype != GLM_DTYPE_F8E4M3) {
+    if (job->isa == ISA_AVX512 && job->w->dtype != GLM_DTYPE_F8E4M3) {
         gemv_rows_avx512(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
         return;
     }
-    if (use_avx2() && job->w->dtype != GLM_DTYPE_F8E4M3) {
+    if (job->isa == ISA_AVX2 && job->w->dtype != GLM_DTYPE_F8E4M3) {
         gemv_rows_avx2(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
         return;
     }
@@ -568,7 +573,7 @@ static void run_gemm(const matmul_job *job, int64_t task) {
     int64_t r0 = task * PANEL, rows = job->w->rows - r0 < PANEL ? job->w->rows - r0 : PANEL;
 #if defined(__x86_64__)
     if (job->xt) {
-        if (use_avx512()) gemm_panel_avx512(job->w, job->xt, job->tokens, job->y, job->ldy, job->bias, r0, rows);
+        if (job->isa == ISA_AVX512) gemm_panel_avx512(job->w, job->xt, job->tokens, job->y, job->ldy, job->bias, r0, rows);
         else gemm_panel_avx2(job->w, job->xt, job->tokens, job->y, job->ldy, job->bias, r0, rows);
         return;
     }
@@ -600,13 +605,14 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
     matmul_job *jobs = calloc((size_t)count, sizeof(matmul_job));
     int64_t *first_task = calloc((size_t)count + 1, sizeof(int64_t));
     int64_t threads = glm_pool_threads(pool);
+    const int isa = use_avx512() ? ISA_AVX512 : use_avx2() ? ISA_AVX2 : ISA_PORTABLE;
     for (int64_t i = 0; i < count; i++) {
         const glm_matmul_item *it = &items[i];
         matmul_job *job = &jobs[i];
-        *job = (matmul_job){it->w, it->x, NULL, it->tokens, it->ldx, it->ldy, 0, 0, it->y, it->bias, 0};
+        *job = (matmul_job){it->w, it->x, NULL, it->tokens, it->ldx, it->ldy, 0, 0, it->y, it->bias, 0, isa};
         if (it->w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
         if (it->tokens > 0 && it->w->rows > 0) {
-            job->gemv = it->tokens <= (use_avx512() ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
+            job->gemv = it->tokens <= (isa == ISA_AVX512 ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
                         it->w->dtype != GLM_DTYPE_F8E4M3;
             if (job->gemv) {
                 // Several chunks per thread balance uneven progress; even-sized for gemv2.
@@ -617,7 +623,7 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
                 job->tasks = (it->w->rows + per - 1) / per;
             } else {
                 job->tasks = (it->w->rows + PANEL - 1) / PANEL;
-                if (use_avx512() || use_avx2()) {
+                if (isa != ISA_PORTABLE) {
                     // Items that share an input (gate and up projections) share its packing.
                     for (int64_t j = 0; j < i && !job->xt; j++) {
                         if (jobs[j].xt && jobs[j].x == it->x && jobs[j].tokens == it->tokens &&

@@ -5,9 +5,9 @@ import Testing
 import Weights
 
 /// Fast kernels against the scalar reference, in the spirit of llama.cpp's test-backend-ops:
-/// every dtype, token counts on both sides of the gemv/gemm switch, ragged widths. Serialized:
-/// some tests force an instruction set for the whole process, which the others would see.
-@Suite("Kernel parity", .serialized)
+/// every dtype, token counts on both sides of the gemv/gemm switch, ragged widths. Tests that
+/// force an instruction set do so for their own thread only, so suites may run side by side.
+@Suite("Kernel parity")
 struct KernelParityTests {
     /// A weight matrix with its backing bytes kept alive.
     final class Matrix {

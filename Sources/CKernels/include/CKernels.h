@@ -86,9 +86,11 @@ void glm_attention(glm_pool *pool, const float *q, float *out, int64_t tokens, i
 
 /// The instruction set the kernels use on this CPU: "avx512", "avx2" or "portable".
 const char *glm_kernel_isa(void);
-/// Forces the portable path (for parity tests); returns the previous setting.
+/// Forces the portable path for products and attention called from this thread (for parity
+/// tests); returns the previous setting.
 int32_t glm_force_portable(int32_t on);
-/// Keeps to AVX2 on a CPU with AVX-512 (for parity tests); returns the previous setting.
+/// Keeps this thread's calls to AVX2 on a CPU with AVX-512 (for parity tests); returns the
+/// previous setting.
 int32_t glm_force_avx2(int32_t on);
 
 #ifdef __cplusplus
