@@ -12,7 +12,8 @@ import Tokenizers
 ///
 /// Each turn goes the way `/v1/chat/completions` handles it in `glm serve`: the OpenAI-format
 /// history is rendered with the model's chat template (`enable_thinking: false` as a template
-/// kwarg when thinking is off), encoded, generated with the same `Generator` as `glm generate`,
+/// kwarg when thinking is off), encoded, generated with the same `Generator` as `glm generate`
+/// (one for the whole session, so a turn prefills only what the history does not already hold),
 /// and split by the glm45 reasoning and tool-call parsers. The assistant turn goes back into the
 /// history as the server returns it: `content`, `reasoning_content`, `tool_calls`.
 final class ChatSession {
@@ -86,12 +87,15 @@ final class ChatSession {
     private let toolSpecs: [ToolSpec]
     private let toolNames: Set<String>
     private let stopTokens: Set<Int>
+    /// Keeps the conversation's keys and values, so each turn prefills only its new tokens.
+    private let generator: Generator
 
     init(model: GLM4MoEModel, tokenizer: Tokenizer, template: ChatTemplate, settings: Settings) {
         self.model = model
         self.tokenizer = tokenizer
         self.template = template
         self.settings = settings
+        generator = Generator(model: model)
         toolSpecs = ToolSpec.list(fromOpenAITools: settings.tools)
         toolNames = Set(toolSpecs.map(\.name))
         var stops = Set(model.config.eosTokenIds)
@@ -217,8 +221,8 @@ final class ChatSession {
             printer.reasoning(delta.reasoningContent)
             printer.content(delta.content)
         }
-        let result = try Generator(model: model).generate(prompt: ids, maxTokens: min(settings.maxTokens, room),
-                                                          sampling: settings.sampling, stopTokens: stopTokens) { id in
+        let result = try generator.generate(prompt: ids, maxTokens: min(settings.maxTokens, room),
+                                            sampling: settings.sampling, stopTokens: stopTokens) { id in
             show(parser.feed(detokenizer.append(id)))
             return true
         }
