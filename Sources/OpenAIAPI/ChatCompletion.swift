@@ -1,6 +1,7 @@
 // `POST /v1/chat/completions`: request, response and stream chunk, in OpenAI's shapes plus the
 // SGLang extensions GLM clients send (top_k, min_p, repetition_penalty, stop_token_ids,
-// chat_template_kwargs, separate_reasoning, skip_special_tokens).
+// chat_template_kwargs, separate_reasoning, skip_special_tokens) and vLLM's assistant prefill
+// (continue_final_message, add_generation_prompt).
 
 // MARK: - Request
 
@@ -22,6 +23,8 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     public var separateReasoning: Bool?
     public var skipSpecialTokens: Bool?
     public var responseFormat: ResponseFormat?
+    public var continueFinalMessage: Bool?
+    public var addGenerationPrompt: Bool?
 
     enum CodingKeys: String, CodingKey {
         case model, messages, tools, n, logprobs, stream
@@ -35,6 +38,8 @@ public struct ChatCompletionRequest: Decodable, Sendable {
         case separateReasoning = "separate_reasoning"
         case skipSpecialTokens = "skip_special_tokens"
         case responseFormat = "response_format"
+        case continueFinalMessage = "continue_final_message"
+        case addGenerationPrompt = "add_generation_prompt"
     }
 
     public init(from decoder: Decoder) throws {
@@ -60,6 +65,8 @@ public struct ChatCompletionRequest: Decodable, Sendable {
         separateReasoning = try c.decodeIfPresent(Bool.self, forKey: .separateReasoning)
         skipSpecialTokens = try c.decodeIfPresent(Bool.self, forKey: .skipSpecialTokens)
         responseFormat = try c.decodeIfPresent(ResponseFormat.self, forKey: .responseFormat)
+        continueFinalMessage = try c.decodeIfPresent(Bool.self, forKey: .continueFinalMessage)
+        addGenerationPrompt = try c.decodeIfPresent(Bool.self, forKey: .addGenerationPrompt)
     }
 }
 

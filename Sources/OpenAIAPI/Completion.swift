@@ -227,11 +227,13 @@ public struct TokenizeRequest: Decodable, Sendable {
     public var messages: [ChatMessage]?
     public var tools: [Tool]?
     public var addGenerationPrompt: Bool?
+    public var continueFinalMessage: Bool?
     public var chatTemplateKwargs: JSON?
 
     enum CodingKeys: String, CodingKey {
         case model, prompt, messages, tools
         case addGenerationPrompt = "add_generation_prompt"
+        case continueFinalMessage = "continue_final_message"
         case chatTemplateKwargs = "chat_template_kwargs"
     }
 }

@@ -5,6 +5,7 @@ public final class Glm45OutputStreamParser {
     private let reasoning: Glm45ReasoningStreamParser?
     private let tools: Glm45ToolCallStreamParser?
     private var plain = StreamTrimmer()
+    private let trimsContent: Bool
 
     /// - Parameters:
     ///   - tools: the request's tools (for typing argument values).
@@ -12,8 +13,12 @@ public final class Glm45OutputStreamParser {
     ///     markup is then left in the content.
     ///   - parseReasoning: false for `separate_reasoning=false`: everything is content.
     ///   - promptEndsInThink: the prompt ended inside an open `<think>` block.
+    ///   - trimsContent: false keeps the white space around content without tool calls: the
+    ///     output continues text the prompt ends with (`continue_final_message`).
     public init(tools: [ToolSpec] = [], parseToolCalls: Bool = true, parseReasoning: Bool = true,
-                promptEndsInThink: Bool = false, makeID: @escaping () -> String = ToolCallID.random) {
+                promptEndsInThink: Bool = false, trimsContent: Bool = true,
+                makeID: @escaping () -> String = ToolCallID.random) {
+        self.trimsContent = trimsContent
         self.reasoning = parseReasoning ? Glm45ReasoningStreamParser(promptEndsInThink: promptEndsInThink) : nil
         self.tools = parseToolCalls ? Glm45ToolCallStreamParser(tools: tools, makeID: makeID) : nil
     }
@@ -38,7 +43,7 @@ public final class Glm45OutputStreamParser {
 
     private func combine(_ r: String, _ t: Glm45Delta?, _ answer: String) -> Glm45Delta {
         var d = t ?? Glm45Delta()
-        if t == nil { d.content = plain.feed(answer.unicodeScalars) }
+        if t == nil { d.content = trimsContent ? plain.feed(answer.unicodeScalars) : answer }
         d.reasoningContent = r
         return d
     }

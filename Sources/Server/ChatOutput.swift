@@ -19,7 +19,8 @@ final class ChatChoiceOutput {
         parser = parsing.usesParser
             ? Glm45OutputStreamParser(tools: parsing.tools,
                                       parseToolCalls: parsing.parseToolCalls, parseReasoning: parsing.parseReasoning,
-                                      promptEndsInThink: parsing.promptEndsInThink)
+                                      promptEndsInThink: parsing.promptEndsInThink,
+                                      trimsContent: !parsing.continuesFinalMessage)
             : nil
     }
 

@@ -23,6 +23,8 @@ struct ChatPlan: Sendable {
         var parseReasoning: Bool
         var parseToolCalls: Bool
         var promptEndsInThink: Bool
+        /// The output continues the final message's text, so its white space is kept.
+        var continuesFinalMessage: Bool
         /// The request's tools (argument typing needs their schemas).
         var tools: [ToolSpec]
         var toolNames: Set<String>
@@ -151,7 +153,16 @@ struct ChatPlan: Sendable {
             for (k, v) in kwargs.entries where !["messages", "tools", "add_generation_prompt"].contains(k) { extra[k] = v }
         }
         let rawTools: [JSONValue]? = renderTools ? raw["tools"]?.arrayValue : nil
-        let prompt = try template.render(messages: rawMessages, tools: rawTools, addGenerationPrompt: true, extra: extra)
+        // Assistant prefill: the final message stays open and the output continues it.
+        let continueFinalMessage = request.continueFinalMessage ?? false
+        if continueFinalMessage && request.addGenerationPrompt == true {
+            throw APIError.invalidRequest("'continue_final_message' and 'add_generation_prompt' cannot both be true: the "
+                                          + "first continues the final message, the second starts a new one.",
+                                          param: "continue_final_message")
+        }
+        let prompt = try template.render(messages: rawMessages, tools: rawTools,
+                                         addGenerationPrompt: request.addGenerationPrompt ?? !continueFinalMessage,
+                                         continueFinalMessage: continueFinalMessage, extra: extra)
         let promptIds = model.tokenizer.encode(prompt)
 
         // Limits and sampling.
@@ -178,6 +189,7 @@ struct ChatPlan: Sendable {
             parseReasoning: configuration.parsesReasoning && request.separateReasoning != false,
             parseToolCalls: configuration.parsesToolCalls && renderTools,
             promptEndsInThink: Glm45ReasoningStreamParser.promptEndsInsideThink(prompt),
+            continuesFinalMessage: continueFinalMessage,
             tools: ToolSpec.list(fromOpenAITools: rawTools ?? []), toolNames: Set(toolNames),
             maxToolCalls: request.parallelToolCalls == false ? 1 : nil)
         var grammar: ToolCallGrammar?

@@ -69,8 +69,10 @@ struct InfoController: Sendable {
                 }
                 var extra: [String: JSONValue] = [:]
                 if case .object(let kwargs)? = raw["chat_template_kwargs"] { for (k, v) in kwargs.entries { extra[k] = v } }
+                let continueFinalMessage = r.continueFinalMessage ?? false
                 let prompt = try template.render(messages: rawMessages, tools: raw["tools"]?.arrayValue,
-                                                 addGenerationPrompt: r.addGenerationPrompt ?? true, extra: extra)
+                                                 addGenerationPrompt: r.addGenerationPrompt ?? !continueFinalMessage,
+                                                 continueFinalMessage: continueFinalMessage, extra: extra)
                 return model.tokenizer.encode(prompt)
             default:
                 throw APIError.invalidRequest("Give exactly one of 'prompt' (text) or 'messages'.", param: "prompt")

@@ -30,15 +30,46 @@ public struct ChatTemplate: Sendable {
     /// Messages and tools are first normalised for the template (`ChatInput.normalize`):
     /// tool-call `arguments` strings are decoded to objects, `content: null` becomes "", lists of
     /// text parts are joined. `extra` holds `chat_template_kwargs` such as `enable_thinking`.
+    ///
+    /// With `continueFinalMessage` the final message is left open for the model to continue
+    /// (assistant prefill), as transformers 4.57's `continue_final_message` does it: a marker is
+    /// appended to that message's text, the conversation rendered, and the prompt cut where the
+    /// marker starts; white space the template trimmed off the message stays trimmed.
     public func render(messages: [JSONValue], tools: [JSONValue]? = nil, addGenerationPrompt: Bool = true,
-                       extra: [String: JSONValue] = [:]) throws -> String {
-        let input = try ChatInput.normalize(messages: messages, tools: tools)
+                       continueFinalMessage: Bool = false, extra: [String: JSONValue] = [:]) throws -> String {
+        var input = try ChatInput.normalize(messages: messages, tools: tools)
+        let marker = "CONTINUE_FINAL_MESSAGE_TAG "
+        var finalText = ""
+        if continueFinalMessage {
+            guard !addGenerationPrompt else {
+                throw ChatInputError("continue_final_message and add_generation_prompt cannot both be set")
+            }
+            guard case .object(var last)? = input.messages.last, case .string(let text)? = last["content"] else {
+                throw ChatInputError("continue_final_message needs a final message with text content")
+            }
+            finalText = text
+            last["content"] = .string(text + marker)
+            input.messages[input.messages.count - 1] = .object(last)
+        }
         var vars = extra
         vars["messages"] = .array(input.messages)
         vars["tools"] = input.tools.map(JSONValue.array) ?? .null
         vars["add_generation_prompt"] = .bool(addGenerationPrompt)
         if vars["documents"] == nil { vars["documents"] = .null }
-        return try render(variables: vars)
+        let rendered = try render(variables: vars)
+        guard continueFinalMessage else { return rendered }
+
+        let bareMarker = marker.trimmingCharacters(in: .whitespaces)
+        let bareText = finalText.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard bareText.isEmpty || rendered.contains(bareText),  // (Foundation finds no empty string)
+              let at = rendered.range(of: bareMarker, options: .backwards) else {
+            throw ChatInputError("continue_final_message: the template does not render the final message's text")
+        }
+        var open = rendered[..<at.lowerBound]
+        if !rendered[at.lowerBound...].hasPrefix(marker) {  // the template trimmed the message
+            while open.last?.isWhitespace == true { open.removeLast() }
+        }
+        return String(open)
     }
 
     /// Renders with exactly these variables (plus `defaultVariables`), no normalisation:

@@ -130,6 +130,16 @@ struct Glm45ParserTests {
         #expect(r.content == "pre  post")
     }
 
+    @Test("a continuation keeps its white space, streamed or whole; other content is trimmed")
+    func continuationKeepsSpace() {
+        let text = " is 4.\n"
+        let whole = Glm45OutputParser.parse(text)
+        #expect(whole.content == "is 4.")
+        let parser = Glm45OutputStreamParser(tools: [], parseToolCalls: false, trimsContent: false)
+        let streamed = text.map { parser.feed(String($0)).content }.joined() + parser.finish().content
+        #expect(streamed == text)
+    }
+
     @Test("prompt-state helper")
     func promptState() {
         #expect(Glm45ReasoningStreamParser.promptEndsInsideThink("<|assistant|><think>"))

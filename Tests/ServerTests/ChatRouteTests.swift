@@ -326,6 +326,25 @@ struct ChatRouteTests {
         }
     }
 
+    @Test("continue_final_message: the output continues the final assistant message (prefill)")
+    func continueFinalMessage() async throws {
+        let (app, _) = ServerFixture.app()
+        let body = #"{"messages": [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "The answer"}], "# +
+            #""chat_template_kwargs": {"enable_thinking": false}, "continue_final_message": true, "temperature": 0}"#
+        let r = try await app.test(.router) { client in try await client.postJSON("/v1/chat/completions", body) }
+        #expect(r.status == .ok, "\(r.text)")
+        #expect(r.message["content"] as? String == " is 4.")  // what the model learnt after "The answer", space kept
+        #expect(r.choices.first?["finish_reason"] as? String == "stop")
+        // The prompt is the conversation up to the open message: the golden prompt plus "\nThe answer".
+        let golden = golden.conversation("no_thinking")
+        let tokens = try await app.test(.router) { client in
+            try await client.postJSON("/tokenize", body).object["tokens"] as? [Int] ?? []
+        }
+        #expect(r.usage["prompt_tokens"] as? Int == tokens.count)
+        #expect(Array(tokens.prefix(golden.prompt_ids.count)) == golden.prompt_ids)
+        #expect(Array(tokens.dropFirst(golden.prompt_ids.count)) == Array(golden.completion_ids.prefix(5)))  // \n|The| an|sw|er
+    }
+
     @Test("content given as a list of text parts and a developer message render like strings")
     func contentParts() async throws {
         let (app, _) = ServerFixture.app()

@@ -65,6 +65,8 @@ struct ErrorRouteTests {
         expectError(try await post(#"{"messages": [{"role": "wizard", "content": "Hi"}]}"#), .badRequest, param: "messages[0].role")
         expectError(try await post(#"{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}"#),
                     .badRequest, param: "messages[0].content")
+        expectError(try await post(#"{"messages": [\#(Self.hello)], "continue_final_message": true, "add_generation_prompt": true}"#),
+                    .badRequest, param: "continue_final_message", containing: ["add_generation_prompt"])
     }
 
     @Test("prompt plus max_tokens beyond the context: the message gives both numbers") func contextLength() async throws {

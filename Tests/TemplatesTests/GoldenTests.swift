@@ -19,6 +19,24 @@ struct GoldenTests {
         }
     }
 
+    @Test("continue_final_message leaves the final message open exactly as transformers does")
+    func continueFinalMessage() throws {
+        let fixture = try Fixtures.json(Fixtures.templates.appendingPathComponent("continue_final_message.json"))
+        let cases = fixture["cases"]?.arrayValue ?? []
+        #expect(cases.count == 11)
+        let template = try ChatTemplate(source: try Fixtures.templateSource("glm-4.5"))
+        for c in cases {
+            let prompt = try template.render(messages: c["messages"]?.arrayValue ?? [], tools: c["tools"]?.arrayValue,
+                                             addGenerationPrompt: false, continueFinalMessage: true,
+                                             extra: Fixtures.objectEntries(c["chat_template_kwargs"]))
+            #expect(prompt == c["prompt"]?.stringValue, "\(c["name"]?.stringValue ?? "?")")
+        }
+        #expect(throws: ChatInputError.self) {
+            try template.render(messages: cases[0]["messages"]?.arrayValue ?? [], addGenerationPrompt: true,
+                                continueFinalMessage: true)
+        }
+    }
+
     @Test("interpreter probes match jinja2 (output or error)")
     func jinjaProbes() throws {
         let cases = try loadCases("jinja_cases.json")
