@@ -43,6 +43,23 @@ public struct PenaltyProcessor: LogitProcessor {
     }
 }
 
+/// vLLM's `min_tokens` (SGLang's `min_new_tokens`): the stop tokens are forbidden until
+/// `minimum` tokens have been generated.
+public struct MinTokensProcessor: LogitProcessor {
+    public let minimum: Int
+    public let stopTokens: [Int]
+
+    public init(minimum: Int, stopTokens: Set<Int>) {
+        self.minimum = minimum
+        self.stopTokens = stopTokens.sorted()
+    }
+
+    public mutating func process(_ logits: inout [Float], generated: [Int]) {
+        guard generated.count < minimum else { return }
+        for t in stopTokens where t >= 0 && t < logits.count { logits[t] = -.infinity }
+    }
+}
+
 /// OpenAI `logit_bias`: a fixed amount added to given tokens' logits (−100 effectively bans a
 /// token, +100 effectively forces it).
 public struct LogitBiasProcessor: LogitProcessor {

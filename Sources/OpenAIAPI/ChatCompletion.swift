@@ -84,6 +84,7 @@ public struct SamplingFields: Decodable, Sendable {
     public var stopTokenIds: [Int]?
     public var logitBias: [String: Double]?
     public var ignoreEos: Bool?
+    public var minTokens: Int?
 
     enum CodingKeys: String, CodingKey {
         case temperature, seed, stop
@@ -96,6 +97,7 @@ public struct SamplingFields: Decodable, Sendable {
         case stopTokenIds = "stop_token_ids"
         case logitBias = "logit_bias"
         case ignoreEos = "ignore_eos"
+        case minTokens = "min_tokens"
     }
 
     public init(from decoder: Decoder) throws {
@@ -112,6 +114,7 @@ public struct SamplingFields: Decodable, Sendable {
         stopTokenIds = try c.decodeIfPresent([Int].self, forKey: .stopTokenIds)
         logitBias = try c.decodeIfPresent([String: Double].self, forKey: .logitBias)
         ignoreEos = try c.decodeIfPresent(Bool.self, forKey: .ignoreEos)
+        minTokens = try c.decodeIfPresent(Int.self, forKey: .minTokens)
     }
 
     public init() {}

@@ -182,7 +182,7 @@ struct ChatPlan: Sendable {
         let (budget, param) = request.maxCompletionTokens.map { ($0, "max_completion_tokens") } ?? (request.maxTokens, "max_tokens")
         let maxTokens = try RequestChecks.maxTokens(budget, param: param, promptTokens: promptIds.count,
                                                     context: configuration.contextLength(of: model))
-        let sampling = try SamplingPlan(request.sampling, model: model, prompt: promptIds)
+        let sampling = try SamplingPlan(request.sampling, model: model, prompt: promptIds, maxTokens: maxTokens)
 
         // Output parsing and constrained decoding.
         let parsing = OutputParsing(
@@ -201,6 +201,11 @@ struct ChatPlan: Sendable {
         default: break
         }
         let startsInReasoning = ToolGrammarBuilder.thinks(prompt: prompt)
+        if sampling.minTokens > 0 && (grammar != nil || wantsJSONObject) {
+            throw APIError.invalidRequest("'min_tokens' cannot be combined with a forced tool call or response_format "
+                                          + "\"json_object\": those end the output when their structure is complete.",
+                                          param: "min_tokens")
+        }
 
         let skipSpecial = request.skipSpecialTokens ?? true
         let specs = (0..<n).map { i -> GenerationSpec in
@@ -213,7 +218,8 @@ struct ChatPlan: Sendable {
             let request = GenerationRequest(prompt: promptIds, maxTokens: maxTokens, sampling: sampling.parameters(forChoice: i),
                                             stopTokenIds: sampling.stopTokenIds, processors: sampling.processors(extra: extra),
                                             topLogprobs: topLogprobs)
-            return GenerationSpec(request: request, stopStrings: sampling.stopStrings, skipSpecialTokens: skipSpecial)
+            return GenerationSpec(request: request, stopStrings: sampling.stopStrings, skipSpecialTokens: skipSpecial,
+                                  minTokens: sampling.minTokens)
         }
         let stream = request.stream ?? false
         return ChatPlan(prompt: prompt, promptIds: promptIds, specs: specs, stream: stream,

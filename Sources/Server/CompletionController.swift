@@ -54,14 +54,14 @@ struct CompletionPlan: Sendable {
         for (p, ids) in prompts.enumerated() {
             let maxTokens = try RequestChecks.maxTokens(request.maxTokens ?? 16, param: "max_tokens", promptTokens: ids.count,
                                                         context: configuration.contextLength(of: model))
-            let sampling = try SamplingPlan(request.sampling, model: model, prompt: ids)
+            let sampling = try SamplingPlan(request.sampling, model: model, prompt: ids, maxTokens: maxTokens)
             let echo = request.echo == true ? model.tokenizer.decode(ids) : ""
             for i in 0..<n {
                 let engineRequest = GenerationRequest(prompt: ids, maxTokens: maxTokens, sampling: sampling.parameters(forChoice: i),
                                                       stopTokenIds: sampling.stopTokenIds, processors: sampling.processors(),
                                                       topLogprobs: logprobs)
                 let spec = GenerationSpec(request: engineRequest, stopStrings: sampling.stopStrings,
-                                          skipSpecialTokens: request.skipSpecialTokens ?? true)
+                                          skipSpecialTokens: request.skipSpecialTokens ?? true, minTokens: sampling.minTokens)
                 choices.append(Choice(index: p * n + i, promptIndex: p, spec: spec, echo: echo))
             }
         }

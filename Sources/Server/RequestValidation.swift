@@ -15,8 +15,10 @@ struct SamplingPlan: Sendable {
     var stopTokenIds: Set<Int>
     var penalties: PenaltyProcessor?
     var logitBias: LogitBiasProcessor?
+    /// Tokens generated before a stop token or stop string may end the output.
+    var minTokens: Int
 
-    init(_ f: SamplingFields, model: ServingModel, prompt: [Int]) throws {
+    init(_ f: SamplingFields, model: ServingModel, prompt: [Int], maxTokens: Int) throws {
         let temperature = try Self.range(f.temperature, "temperature", 0...2, default: 1)
         let topP = try Self.range(f.topP, "top_p", 0...1, default: 1)
         if topP == 0 { throw APIError.invalidRequest("'top_p' must be greater than 0, got 0.", param: "top_p") }
@@ -40,6 +42,11 @@ struct SamplingPlan: Sendable {
         let extraStops = f.stopTokenIds ?? []
         try model.validateTokenIds(extraStops, param: "stop_token_ids")
         stopTokenIds = (f.ignoreEos == true ? [] : model.stopTokenIds).union(extraStops)
+        minTokens = f.minTokens ?? 0
+        guard (0...maxTokens).contains(minTokens) else {
+            throw APIError.invalidRequest("'min_tokens' must be between 0 and the completion budget (\(maxTokens) tokens), "
+                                          + "got \(minTokens).", param: "min_tokens")
+        }
 
         let penalty = PenaltyProcessor(prompt: prompt, presence: Float(presence), frequency: Float(frequency),
                                        repetition: Float(repetition))
@@ -69,6 +76,7 @@ struct SamplingPlan: Sendable {
         var out: [any LogitProcessor] = []
         if let penalties { out.append(penalties) }
         if let logitBias { out.append(logitBias) }
+        if minTokens > 0 { out.append(MinTokensProcessor(minimum: minTokens, stopTokens: stopTokenIds)) }
         return out + extra
     }
 

@@ -10,6 +10,9 @@ struct GenerationSpec: Sendable {
     /// never returned (also when the match is split across tokens).
     var stopStrings: [String]
     var skipSpecialTokens: Bool
+    /// `min_tokens`: stop strings count only in text after this many tokens (stop tokens are
+    /// held back by the request's `MinTokensProcessor`).
+    var minTokens = 0
 }
 
 /// A sampled token with its logprobs (when asked for).
@@ -54,7 +57,8 @@ enum TextGeneration {
                     try await onEvent(.text("", tokens: records))
                     continue
                 }
-                let (text, matched) = matcher.feed(detokenizer.append(id))
+                let piece = detokenizer.append(id)
+                let (text, matched) = generated > spec.minTokens ? matcher.feed(piece) : (piece, false)
                 try await onEvent(.text(text, tokens: records))
                 if matched {
                     completed = true

@@ -265,6 +265,22 @@ struct ChatRouteTests {
         #expect(r.usage["completion_tokens"] as? Int == 3)
     }
 
+    @Test("min_tokens holds back stop tokens and stop strings until that many tokens are out")
+    func minTokens() async throws {
+        let c = golden.conversation("no_thinking")  // "\nThe answer is 4.<|user|>"
+        let plain = try await chat("no_thinking", ["max_tokens": 20])
+        #expect(plain.usage["completion_tokens"] as? Int == c.completion_ids.count)
+        let r = try await chat("no_thinking", ["max_tokens": 20, "min_tokens": 14])
+        let n = r.usage["completion_tokens"] as? Int ?? 0
+        #expect(n >= 14, "\(r.text)")
+        #expect((r.message["content"] as? String)?.hasPrefix("The answer is 4.") == true, "\(r.text)")
+        // "swer" comes out in the 4th token, before min_tokens 5: it does not stop the output.
+        let late = try await chat("no_thinking", ["max_tokens": 20, "min_tokens": 5, "stop": "swer"])
+        #expect((late.message["content"] as? String)?.hasPrefix("The answer is 4.") == true, "\(late.text)")
+        let early = try await chat("no_thinking", ["max_tokens": 20, "min_tokens": 3, "stop": "swer"])
+        #expect(early.message["content"] as? String == "The an", "\(early.text)")
+    }
+
     @Test("max_tokens cuts with finish_reason length; max_completion_tokens wins over max_tokens")
     func length() async throws {
         let r = try await chat("reasoning", ["max_tokens": 100, "max_completion_tokens": 3])

@@ -52,6 +52,8 @@ struct ErrorRouteTests {
         (#""logit_bias": {"x": 1}"#, "logit_bias"), (#""stop_token_ids": [-1]"#, "stop_token_ids"),
         (#""response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}"#, "response_format"),
         (#""response_format": {"type": "yaml"}"#, "response_format.type"),
+        (#""min_tokens": -1"#, "min_tokens"), (#""max_tokens": 4, "min_tokens": 5"#, "min_tokens"),
+        (#""min_tokens": 2, "response_format": {"type": "json_object"}"#, "min_tokens"),
         (#""response_format": {"type": "json_object"}, "tool_choice": "required", "tools": [{"type": "function", "function": {"name": "f"}}]"#,
          "response_format"),
     ])
