@@ -44,7 +44,7 @@ let package = Package(
         // OpenAI-compatible request/response DTOs and error JSON (pure Codable, no server import).
         .target(name: "OpenAIAPI"),
         // Per-request logit processors: penalties, logit bias, tool-call constrained decoding.
-        .target(name: "Constraints", dependencies: ["Engine"]),
+        .target(name: "Constraints", dependencies: ["Engine", "OrderedJSON"]),
         // `glm serve`: the Hummingbird app (routes, SSE, errors, metrics) over an InferenceEngine.
         .target(
             name: "Server",

@@ -35,6 +35,11 @@ struct ChatPlan: Sendable {
 
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
 
+    enum JSONFormat {
+        case object
+        case schema(JSONSchemaGrammar)
+    }
+
     /// Validates `body` (a `/v1/chat/completions` JSON body) and renders its prompt.
     static func make(body: Data, model: ServingModel, configuration: ServerConfiguration) throws -> ChatPlan {
         let request = try decodeRequest(ChatCompletionRequest.self, from: body)
@@ -83,20 +88,31 @@ struct ChatPlan: Sendable {
         }
         let renderTools = !tools.isEmpty && choice != .none
 
-        let wantsJSONObject: Bool
+        // response_format: nil for text, else the JSON grammar the answer must follow.
+        let jsonFormat: JSONFormat?
         switch request.responseFormat?.type {
-        case nil, "text"?: wantsJSONObject = false
-        case "json_object"?:
+        case nil, "text"?: jsonFormat = nil
+        case let type? where type == "json_object" || type == "json_schema":
             switch choice {
             case .required, .function:
-                throw APIError.invalidRequest("response_format \"json_object\" cannot be combined with a forced tool call "
+                throw APIError.invalidRequest("response_format \"\(type)\" cannot be combined with a forced tool call "
                                               + "(tool_choice \"required\" or a named function).", param: "response_format")
-            default:
-                wantsJSONObject = true
+            default: break
             }
-        case "json_schema"?:
-            throw APIError.invalidRequest("response_format \"json_schema\" is not supported yet; \"json_object\" (any JSON "
-                                          + "object) and \"text\" are.", param: "response_format")
+            if type == "json_object" {
+                jsonFormat = .object
+            } else {
+                guard case .object(let spec)? = raw["response_format"]?["json_schema"], let schema = spec["schema"] else {
+                    throw APIError.invalidRequest("response_format \"json_schema\" needs 'json_schema': {\"name\": ..., "
+                                                  + "\"schema\": {...}}.", param: "response_format.json_schema.schema")
+                }
+                do {
+                    jsonFormat = .schema(try JSONSchemaGrammar(schema: schema))
+                } catch let error as JSONSchemaError {
+                    throw APIError.invalidRequest("The JSON schema in response_format cannot be enforced: \(error.description).",
+                                                  param: "response_format.json_schema.schema")
+                }
+            }
         case let other?:
             throw APIError.invalidRequest("response_format.type must be \"text\", \"json_object\" or \"json_schema\"; got "
                                           + "\"\(other)\".", param: "response_format.type")
@@ -201,9 +217,9 @@ struct ChatPlan: Sendable {
         default: break
         }
         let startsInReasoning = ToolGrammarBuilder.thinks(prompt: prompt)
-        if sampling.minTokens > 0 && (grammar != nil || wantsJSONObject) {
-            throw APIError.invalidRequest("'min_tokens' cannot be combined with a forced tool call or response_format "
-                                          + "\"json_object\": those end the output when their structure is complete.",
+        if sampling.minTokens > 0 && (grammar != nil || jsonFormat != nil) {
+            throw APIError.invalidRequest("'min_tokens' cannot be combined with a forced tool call or a JSON response_format: "
+                                          + "those end the output when their structure is complete.",
                                           param: "min_tokens")
         }
 
@@ -211,9 +227,14 @@ struct ChatPlan: Sendable {
         let specs = (0..<n).map { i -> GenerationSpec in
             var extra: [any LogitProcessor] = []
             if let grammar { extra.append(ToolCallConstraint(grammar: grammar, startsInReasoning: startsInReasoning)) }
-            if wantsJSONObject {
-                extra.append(JSONObjectConstraint(vocabulary: model.tokenBytes, stopTokens: sampling.stopTokenIds,
-                                                  thinkEnd: model.markup?.thinkEnd, startsInReasoning: startsInReasoning))
+            switch jsonFormat {
+            case .object?:
+                extra.append(JSONConstraint.object(vocabulary: model.tokenBytes, stopTokens: sampling.stopTokenIds,
+                                                   thinkEnd: model.markup?.thinkEnd, startsInReasoning: startsInReasoning))
+            case .schema(let grammar)?:
+                extra.append(JSONConstraint.schema(grammar, vocabulary: model.tokenBytes, stopTokens: sampling.stopTokenIds,
+                                                   thinkEnd: model.markup?.thinkEnd, startsInReasoning: startsInReasoning))
+            case nil: break
             }
             let request = GenerationRequest(prompt: promptIds, maxTokens: maxTokens, sampling: sampling.parameters(forChoice: i),
                                             stopTokenIds: sampling.stopTokenIds, processors: sampling.processors(extra: extra),

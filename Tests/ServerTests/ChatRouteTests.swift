@@ -88,6 +88,29 @@ struct ChatRouteTests {
         }
     }
 
+    @Test("response_format json_schema: the content follows the schema, whatever the model prefers")
+    func jsonSchemaFormat() async throws {
+        // Finite choices only, so every output must close the object within a few tokens.
+        let schema: JSONValue = try JSONValue.parse(#"""
+            {"type": "object", "additionalProperties": false, "required": ["ok", "unit"],
+             "properties": {"ok": {"type": "boolean"}, "unit": {"enum": ["celsius", "fahrenheit"]},
+                            "note": {"type": "null"}}}
+            """#)
+        for name in ["reasoning", "no_thinking", "tool_call"] {
+            let format: JSONValue = ["type": "json_schema", "json_schema": ["name": "reading", "schema": schema]]
+            let r = try await chat(name, ["response_format": format, "max_tokens": 200])  // white space is bounded per gap
+            #expect(r.status == .ok, "\(r.text)")
+            let content = r.message["content"] as? String ?? ""
+            #expect(r.choices.first?["finish_reason"] as? String == "stop", "\(name): \(content)")
+            let object = try #require(try? JSONValue.parse(content).objectValue, "\(name): \(content)")
+            #expect(Set(object.keys).isSuperset(of: ["ok", "unit"]) && Set(object.keys).isSubset(of: ["ok", "unit", "note"]),
+                    "\(name): \(content)")
+            #expect(object["ok"]?.boolValue != nil, "\(name): \(content)")
+            #expect(["celsius", "fahrenheit"].contains(object["unit"]?.stringValue ?? ""), "\(name): \(content)")
+            if name == "reasoning" { #expect(r.message["reasoning_content"] as? String == "Two plus two equals four.") }
+        }
+    }
+
     @Test("separate_reasoning false keeps the think block in content")
     func reasoningNotSeparated() async throws {
         let r = try await chat("reasoning", ["separate_reasoning": false])

@@ -179,23 +179,23 @@ struct JSONObjectConstraintTests {
         id == 8 || id == 9 ? nil : Array(["{", "}", "\"a\"", ":", " 1", "x", ", ", "[1]", "", "", "\""][id].utf8)
     }
 
-    static func decode(_ c: inout JSONObjectConstraint, preference: [Int]) -> [Int] {
+    static func decode(_ c: inout JSONConstraint, preference: [Int]) -> [Int] {
         greedyDecode(&c, vocabulary: 11, stop: 8, preference: preference, steps: 30)
     }
 
     @Test("decoding is steered into one object, then a stop token")
     func steered() {
-        var c = JSONObjectConstraint(vocabulary: Self.vocabulary, stopTokens: [8], thinkEnd: 9, startsInReasoning: false)
+        var c = JSONConstraint.object(vocabulary: Self.vocabulary, stopTokens: [8], thinkEnd: 9, startsInReasoning: false)
         // This model would rather stop, write "x" or "}" than open the object.
         let out = Self.decode(&c, preference: [8, 5, 1, 0, 2, 3, 7, 4, 6])
         #expect(out == [0, 1, 8])
-        var keyed = JSONObjectConstraint(vocabulary: Self.vocabulary, stopTokens: [8], thinkEnd: 9, startsInReasoning: false)
+        var keyed = JSONConstraint.object(vocabulary: Self.vocabulary, stopTokens: [8], thinkEnd: 9, startsInReasoning: false)
         #expect(Self.decode(&keyed, preference: [8, 5, 2, 3, 7, 1, 0, 6]) == [0, 2, 3, 2, 1, 8])   // {"a":"a"}
     }
 
     @Test("with thinking on, the object starts after </think>, and stopping is refused until then")
     func afterThinking() {
-        var c = JSONObjectConstraint(vocabulary: Self.vocabulary, stopTokens: [8], thinkEnd: 9, startsInReasoning: true)
+        var c = JSONConstraint.object(vocabulary: Self.vocabulary, stopTokens: [8], thinkEnd: 9, startsInReasoning: true)
         var logits = [Float](repeating: 0, count: 11)
         c.process(&logits, generated: [])
         #expect(logits[8] == -.infinity && logits[5] == 0)

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
 VENV=${GLM_E2E_VENV:-$ROOT/.build/e2e-venv}
-if ! "$VENV/bin/python" -c "import openai, pytest, httpx" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import openai, pytest, httpx, jsonschema" 2>/dev/null; then
   echo "e2e: creating $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt

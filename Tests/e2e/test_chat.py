@@ -3,6 +3,7 @@ response_format."""
 
 import json
 
+import jsonschema
 import openai
 import pytest
 from conftest import MODEL, request_of
@@ -176,6 +177,29 @@ def test_response_format_json_object(client, http, golden):
     r = create(client, golden, "no_thinking", response_format={"type": "json_object"}, logit_bias=bias, max_tokens=60)
     assert r.choices[0].finish_reason == "stop"
     assert isinstance(json.loads(r.choices[0].message.content), dict)
+
+
+# Finite choices only (booleans, enums, null, a bounded list), so every output closes within max_tokens.
+READING_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["ok", "unit", "tags"],
+    "properties": {
+        "ok": {"type": "boolean"},
+        "unit": {"enum": ["celsius", "fahrenheit"]},
+        "tags": {"type": "array", "items": {"$ref": "#/$defs/tag"}, "minItems": 1, "maxItems": 2},
+        "extra": {"anyOf": [{"type": "null"}, {"type": "object", "properties": {"seen": {"type": "boolean"}},
+                                                "required": ["seen"], "additionalProperties": False}]},
+    },
+    "$defs": {"tag": {"enum": ["hot", "cold", "windy"]}},
+}
+
+
+@pytest.mark.parametrize("name", ["no_thinking", "reasoning"])
+def test_response_format_json_schema(client, golden, name):
+    fmt = {"type": "json_schema", "json_schema": {"name": "reading", "schema": READING_SCHEMA, "strict": True}}
+    r = create(client, golden, name, response_format=fmt, max_tokens=400)
+    assert r.choices[0].finish_reason == "stop", r.choices[0].message.content
+    jsonschema.validate(json.loads(r.choices[0].message.content), READING_SCHEMA)   # python-jsonschema as the oracle
     with pytest.raises(openai.BadRequestError) as e:
-        create(client, golden, "no_thinking", response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {}}})
-    assert "json_schema" in str(e.value)
+        create(client, golden, name, response_format={"type": "json_schema", "json_schema": {
+            "name": "x", "schema": {"type": "object", "properties": {"a": {"not": {"type": "string"}}}}}})
+    assert "schema.properties.a.not" in str(e.value)

@@ -33,7 +33,7 @@ public struct TokenByteTable: Sendable {
 /// whether a byte keeps the text a prefix of some object. Bytes ≥ 0x80 are accepted inside
 /// strings without UTF-8 checks (a token may end mid-character). White space between tokens is
 /// bounded, enough for a line break and indentation, so that a model cannot pad forever.
-struct JSONObjectPrefix: Sendable {
+struct JSONObjectPrefix: JSONPrefixRecognizer {
     private enum Container: Sendable { case object, array }
     private enum Number: Sendable { case sign, zero, integer, dot, fraction, exponent, exponentSign, exponentDigits }
     private enum State: Sendable {
@@ -59,6 +59,9 @@ struct JSONObjectPrefix: Sendable {
 
     /// True once the object is closed: nothing but white space may follow.
     var isComplete: Bool { if case .done = state { return true }; return false }
+    var canContinue: Bool { !isComplete }
+    /// Any key is allowed, so keys count as plain strings too.
+    var isInsidePlainString: Bool { if case .string = state { return true }; return false }
 
     /// Consumes `byte`; false when no JSON object starts with the text so far (the recognizer
     /// is then undefined: feed copies when probing).
@@ -185,23 +188,54 @@ struct JSONObjectPrefix: Sendable {
     }
 }
 
-/// Enforces `response_format: {"type": "json_object"}`: the answer is one JSON object, then a
-/// stop token. Every step, each token whose bytes would break the object is masked.
+/// Byte-level recognizers of the prefixes of JSON documents, for `JSONConstraint`.
+protocol JSONPrefixRecognizer: Sendable {
+    /// Consumes `byte`; false when no valid document starts with the text so far (the
+    /// recognizer is then undefined: feed copies when probing).
+    mutating func feed(_ byte: UInt8) -> Bool
+    /// The text so far is a whole document: only a stop may follow.
+    var isComplete: Bool { get }
+    /// The text can still grow into a valid document.
+    var canContinue: Bool { get }
+    /// Inside a string where any text is allowed and no escape is pending: bytes other than
+    /// `"`, `\` and control bytes are accepted.
+    var isInsidePlainString: Bool { get }
+}
+
+/// Enforces a JSON `response_format` (`json_object`: `JSONObjectPrefix`; `json_schema`:
+/// `JSONSchemaPrefix`): the answer is one document the recognizer accepts, then a stop token.
+/// Every step, each token whose bytes would leave it is masked.
 ///
 /// With thinking on (`startsInReasoning`), the model first thinks freely (it may not stop there);
-/// the object starts after `</think>`. With thinking off it starts at the first token.
-public struct JSONObjectConstraint: LogitProcessor {
+/// the document starts after `</think>`. With thinking off it starts at the first token.
+public struct JSONConstraint: LogitProcessor {
     private let vocabulary: TokenByteTable
     private let stopTokens: Set<Int>
     private let thinkEnd: Int?
     private var reasoning: Bool
-    private var json = JSONObjectPrefix()
+    private var json: any JSONPrefixRecognizer
 
-    public init(vocabulary: TokenByteTable, stopTokens: Set<Int>, thinkEnd: Int?, startsInReasoning: Bool) {
+    /// `response_format: {"type": "json_object"}`.
+    public static func object(vocabulary: TokenByteTable, stopTokens: Set<Int>, thinkEnd: Int?,
+                              startsInReasoning: Bool) -> JSONConstraint {
+        JSONConstraint(JSONObjectPrefix(), vocabulary: vocabulary, stopTokens: stopTokens, thinkEnd: thinkEnd,
+                       startsInReasoning: startsInReasoning)
+    }
+
+    /// `response_format: {"type": "json_schema", ...}`.
+    public static func schema(_ grammar: JSONSchemaGrammar, vocabulary: TokenByteTable, stopTokens: Set<Int>,
+                              thinkEnd: Int?, startsInReasoning: Bool) -> JSONConstraint {
+        JSONConstraint(JSONSchemaPrefix(grammar: grammar), vocabulary: vocabulary, stopTokens: stopTokens,
+                       thinkEnd: thinkEnd, startsInReasoning: startsInReasoning)
+    }
+
+    init(_ recognizer: any JSONPrefixRecognizer, vocabulary: TokenByteTable, stopTokens: Set<Int>, thinkEnd: Int?,
+         startsInReasoning: Bool) {
         self.vocabulary = vocabulary
         self.stopTokens = stopTokens
         self.thinkEnd = thinkEnd
         reasoning = startsInReasoning && thinkEnd != nil
+        json = recognizer
     }
 
     public mutating func process(_ logits: inout [Float], generated: [Int]) {
@@ -209,19 +243,32 @@ public struct JSONObjectConstraint: LogitProcessor {
             for t in stopTokens where t >= 0 && t < logits.count { logits[t] = -.infinity }
             return
         }
-        let complete = json.isComplete
+        let complete = json.isComplete, open = json.canContinue
+        // Two shortcuts before probing a token byte by byte: its first byte must be one the
+        // recognizer takes now (256 probes, once), and inside a plain string, text without
+        // quotes, backslashes or control bytes is accepted.
+        var firstByteFits = [Bool](repeating: false, count: 256)
+        if open {
+            for b in 0..<256 {
+                var probe = json
+                firstByteFits[b] = probe.feed(UInt8(b))
+            }
+        }
+        let insideString = json.isInsidePlainString
         for id in logits.indices where logits[id] > -.infinity {
             if stopTokens.contains(id) {
                 if !complete { logits[id] = -.infinity }
                 continue
             }
-            guard id < vocabulary.count else { logits[id] = -.infinity; continue }
+            guard id < vocabulary.count, open else { logits[id] = -.infinity; continue }
             let fits = vocabulary.withBytes(of: id) { bytes in
-                guard !bytes.isEmpty, !complete else { return false }
-                var probe = json
-                for b in bytes {
-                    if !probe.feed(b) { return false }
+                guard let first = bytes.first, firstByteFits[Int(first)] else { return false }
+                if bytes.count == 1 { return true }
+                if insideString && bytes.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                    return true
                 }
+                var probe = json
+                for b in bytes where !probe.feed(b) { return false }
                 return true
             }
             if !fits { logits[id] = -.infinity }

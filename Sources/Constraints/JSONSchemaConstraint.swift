@@ -1,0 +1,470 @@
+import Engine
+import OrderedJSON
+
+/// A JSON schema compiled for constrained decoding (`response_format: {"type": "json_schema"}`).
+///
+/// Enforced: `type` (one or a list), `properties`, `required`, `additionalProperties`, `items`,
+/// `minItems`, `maxItems`, `enum`, `const`, `anyOf`, `oneOf` (as `anyOf`), a one-element
+/// `allOf`, `nullable`, and local `$ref`s into `$defs` / `definitions` (recursion allowed).
+/// Objects with `properties` take only those keys unless `additionalProperties` allows more (as
+/// OpenAI's strict mode and xgrammar do), each key at most once, in any order. Keywords that
+/// only narrow values further (`pattern`, `format`, `minimum`, `minLength`, …) are not
+/// enforced; anything that would change the structure and is not listed above is refused.
+public struct JSONSchemaGrammar: Sendable {
+    enum Node: Sendable {
+        case any
+        case alternatives([Int])
+        /// `properties`: each key's JSON-escaped bytes (no quotes) and value node.
+        case object(properties: [(key: [UInt8], node: Int)], required: [Int], additional: Int?)
+        case array(items: Int, minItems: Int, maxItems: Int?)
+        case string
+        case number(integer: Bool)
+        /// A fixed JSON text: true, false, null, an `enum` member or `const`.
+        case literal([UInt8])
+    }
+
+    static let anyNode = 0, trueNode = 1, falseNode = 2, nullNode = 3, anyObjectNode = 4, anyArrayNode = 5
+    private(set) var nodes: [Node] = [.any, .literal(Array("true".utf8)), .literal(Array("false".utf8)),
+                                      .literal(Array("null".utf8)), .object(properties: [], required: [], additional: anyNode),
+                                      .array(items: anyNode, minItems: 0, maxItems: nil)]
+    /// The node of the whole document.
+    private(set) var root = 0
+
+    /// Compiles `schema`; throws `JSONSchemaError` naming the unsupported or malformed part.
+    public init(schema: JSONValue) throws {
+        var compiler = Compiler(document: schema)
+        root = try compiler.compile(schema, at: "schema", into: &nodes)
+    }
+
+    private struct Compiler {
+        let document: JSONValue
+        var references: [String: Int] = [:]
+
+        mutating func compile(_ schema: JSONValue, at path: String, into nodes: inout [Node]) throws -> Int {
+            switch schema {
+            case .bool(true): return JSONSchemaGrammar.anyNode
+            case .bool(false): throw JSONSchemaError("\(path) is `false`, which no value satisfies")
+            case .object(let s): return try compile(object: s, at: path, into: &nodes)
+            default: throw JSONSchemaError("\(path) must be a JSON schema object")
+            }
+        }
+
+        private func add(_ node: Node, into nodes: inout [Node]) -> Int {
+            nodes.append(node)
+            return nodes.count - 1
+        }
+
+        private mutating func compile(object s: JSONObject, at path: String, into nodes: inout [Node]) throws -> Int {
+            if case .string(let ref)? = s["$ref"] { return try reference(ref, at: path, into: &nodes) }
+            if let values = s["enum"] {
+                guard case .array(let members) = values, !members.isEmpty else {
+                    throw JSONSchemaError("\(path).enum must be a non-empty array")
+                }
+                return add(.alternatives(members.map { add(.literal(Array($0.compactJSON.utf8)), into: &nodes) }), into: &nodes)
+            }
+            if let value = s["const"] { return add(.literal(Array(value.compactJSON.utf8)), into: &nodes) }
+            for keyword in ["anyOf", "oneOf"] {
+                guard let options = s[keyword] else { continue }
+                guard case .array(let list) = options, !list.isEmpty else {
+                    throw JSONSchemaError("\(path).\(keyword) must be a non-empty array of schemas")
+                }
+                let alternatives = try list.enumerated().map { try compile($1, at: "\(path).\(keyword)[\($0)]", into: &nodes) }
+                return add(.alternatives(alternatives), into: &nodes)
+            }
+            if let all = s["allOf"] {
+                guard case .array(let list) = all, list.count == 1 else {
+                    throw JSONSchemaError("\(path).allOf is supported with one schema only")
+                }
+                return try compile(list[0], at: "\(path).allOf[0]", into: &nodes)
+            }
+            for keyword in ["not", "if", "prefixItems", "patternProperties", "dependentSchemas", "unevaluatedProperties"]
+            where s[keyword] != nil {
+                throw JSONSchemaError("\(path).\(keyword) is not supported")
+            }
+
+            var types: [String]
+            switch s["type"] {
+            case nil: types = s["properties"] != nil ? ["object"] : s["items"] != nil ? ["array"] : []
+            case .string(let t)?: types = [t]
+            case .array(let list)?:
+                types = try list.map {
+                    guard case .string(let t) = $0 else { throw JSONSchemaError("\(path).type must list type names") }
+                    return t
+                }
+            default: throw JSONSchemaError("\(path).type must be a type name or a list of them")
+            }
+            if s["nullable"] == .bool(true), !types.isEmpty, !types.contains("null") { types.append("null") }
+            guard !types.isEmpty else { return JSONSchemaGrammar.anyNode }
+            let typed = try types.map { try compile(type: $0, s, at: path, into: &nodes) }
+            return typed.count == 1 ? typed[0] : add(.alternatives(typed), into: &nodes)
+        }
+
+        private mutating func compile(type: String, _ s: JSONObject, at path: String, into nodes: inout [Node]) throws -> Int {
+            switch type {
+            case "string": return add(.string, into: &nodes)
+            case "integer": return add(.number(integer: true), into: &nodes)
+            case "number": return add(.number(integer: false), into: &nodes)
+            case "boolean": return add(.alternatives([JSONSchemaGrammar.trueNode, JSONSchemaGrammar.falseNode]), into: &nodes)
+            case "null": return JSONSchemaGrammar.nullNode
+            case "array":
+                let items = try s["items"].map { try compile($0, at: "\(path).items", into: &nodes) } ?? JSONSchemaGrammar.anyNode
+                let minItems = try count(s["minItems"], "\(path).minItems") ?? 0
+                let maxItems = try count(s["maxItems"], "\(path).maxItems")
+                if let maxItems, maxItems < minItems { throw JSONSchemaError("\(path).maxItems is below minItems") }
+                return add(.array(items: items, minItems: minItems, maxItems: maxItems), into: &nodes)
+            case "object":
+                var properties: [(key: [UInt8], node: Int)] = []
+                if let p = s["properties"] {
+                    guard case .object(let declared) = p else { throw JSONSchemaError("\(path).properties must be an object") }
+                    for (key, schema) in declared.entries {
+                        let escaped = Array(JSONValue.string(key).compactJSON.utf8.dropFirst().dropLast())
+                        properties.append((escaped, try compile(schema, at: "\(path).properties.\(key)", into: &nodes)))
+                    }
+                }
+                var required: [Int] = []
+                if let r = s["required"] {
+                    guard case .array(let names) = r else { throw JSONSchemaError("\(path).required must be a list of names") }
+                    for name in names {
+                        guard case .string(let key) = name else { throw JSONSchemaError("\(path).required must list names") }
+                        let escaped = Array(JSONValue.string(key).compactJSON.utf8.dropFirst().dropLast())
+                        guard let i = properties.firstIndex(where: { $0.key == escaped }) else {
+                            throw JSONSchemaError("\(path).required names '\(key)', which is not in properties")
+                        }
+                        if !required.contains(i) { required.append(i) }
+                    }
+                }
+                let additional: Int?
+                switch s["additionalProperties"] {
+                case nil: additional = properties.isEmpty ? JSONSchemaGrammar.anyNode : nil
+                case .bool(false)?: additional = nil
+                case let schema?: additional = try compile(schema, at: "\(path).additionalProperties", into: &nodes)
+                }
+                return add(.object(properties: properties, required: required, additional: additional), into: &nodes)
+            default:
+                throw JSONSchemaError("\(path).type \"\(type)\" is not a JSON schema type")
+            }
+        }
+
+        private func count(_ value: JSONValue?, _ path: String) throws -> Int? {
+            switch value {
+            case nil: return nil
+            case .int(let n)? where n >= 0: return Int(n)
+            default: throw JSONSchemaError("\(path) must be a non-negative integer")
+            }
+        }
+
+        /// A local reference ("#", "#/$defs/Name", "#/definitions/Name", deeper JSON pointers),
+        /// compiled once, so recursive schemas are finite.
+        private mutating func reference(_ ref: String, at path: String, into nodes: inout [Node]) throws -> Int {
+            if let known = references[ref] { return known }
+            guard ref == "#" || ref.hasPrefix("#/") else {
+                throw JSONSchemaError("\(path).$ref \"\(ref)\": only references inside the schema (#/...) are supported")
+            }
+            var target = document
+            let parts = ref == "#" ? [] : ref.dropFirst(2).split(separator: "/", omittingEmptySubsequences: false)
+            for raw in parts {
+                let part = raw.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+                guard case .object(let o) = target, let next = o[part] else {
+                    throw JSONSchemaError("\(path).$ref \"\(ref)\" does not point into the schema")
+                }
+                target = next
+            }
+            // Reserve the node first: the target may refer back to itself.
+            let slot = add(.any, into: &nodes)
+            references[ref] = slot
+            let compiled = try compile(target, at: ref, into: &nodes)
+            nodes[slot] = .alternatives([compiled])
+            return slot
+        }
+    }
+}
+
+public struct JSONSchemaError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A byte-at-a-time recognizer for the prefixes of JSON texts a `JSONSchemaGrammar` accepts.
+/// It follows every way the text so far can be read (alternatives fork), so `feed` is exact:
+/// a byte is accepted when some completion of the text is valid. White space between tokens is
+/// bounded as in `JSONObjectPrefix`.
+struct JSONSchemaPrefix: JSONPrefixRecognizer {
+    enum Number: Hashable, Sendable { case sign, zero, integer, dot, fraction, exponent, exponentSign, exponentDigits }
+    enum StringState: Hashable, Sendable { case plain, escape, unicode(digitsLeft: Int) }
+    enum ObjectPhase: Hashable, Sendable { case open, key, colon(value: Int), afterValue }
+    enum ArrayPhase: Hashable, Sendable { case open, value, afterValue }
+    enum Frame: Hashable, Sendable {
+        case value(Int)
+        case object(node: Int, seen: [Int], phase: ObjectPhase)
+        case key(bytes: [UInt8], state: StringState)
+        case array(node: Int, count: Int, phase: ArrayPhase)
+        case string(StringState)
+        case number(integer: Bool, state: Number)
+        case literal(node: Int, next: Int)
+    }
+    struct Reading: Hashable, Sendable {
+        var stack: [Frame]
+        var spaces = 0
+    }
+
+    let grammar: JSONSchemaGrammar
+    private var readings: [Reading]
+
+    init(grammar: JSONSchemaGrammar) {
+        self.grammar = grammar
+        readings = [Reading(stack: [.value(grammar.root)])]
+    }
+
+    var isComplete: Bool { readings.contains { Self.isComplete($0) } }
+    /// The only reading is inside a string value, or a key any text may spell, after no escape.
+    var isInsidePlainString: Bool {
+        guard readings.count == 1, let top = readings[0].stack.last else { return false }
+        if case .string(.plain) = top { return true }
+        if case .key(_, .plain) = top, readings[0].stack.count >= 2,
+           case .object(let node, _, _) = readings[0].stack[readings[0].stack.count - 2],
+           case .object(let properties, _, .some) = grammar.nodes[node], properties.isEmpty {
+            return true
+        }
+        return false
+    }
+    var canContinue: Bool { readings.contains { !$0.stack.isEmpty } }
+
+    private static func isComplete(_ r: Reading) -> Bool {
+        if r.stack.isEmpty { return true }
+        if r.stack.count == 1, case .number(_, let n) = r.stack[0] { return [.zero, .integer, .fraction, .exponentDigits].contains(n) }
+        return false
+    }
+
+    mutating func feed(_ byte: UInt8) -> Bool {
+        var next: [Reading] = []
+        for reading in readings { step(reading, byte, into: &next) }
+        if next.count > 1 { next = Array(Set(next)) }
+        readings = next
+        return !next.isEmpty
+    }
+
+    private func step(_ reading: Reading, _ byte: UInt8, into out: inout [Reading]) {
+        var r = reading
+        let space = byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+        guard let top = r.stack.popLast() else {  // the document is complete: a little white space may follow
+            if space && r.spaces < 2 {
+                r.spaces += 1
+                out.append(r)
+            }
+            return
+        }
+        if top.countsSpaces {  // "\n" and four spaces per open container
+            r.spaces = space ? r.spaces + 1 : 0
+            let open = r.stack.reduce(top.isContainer ? 1 : 0) { $0 + ($1.isContainer ? 1 : 0) }
+            if r.spaces > 2 + 4 * open { return }
+        }
+
+        switch top {
+        case .value(let node):
+            if space { r.stack.append(top); out.append(r); return }
+            start(node, byte, r, into: &out)
+
+        case .literal(let node, let at):
+            guard case .literal(let text) = grammar.nodes[node], text[at] == byte else { return }
+            if at + 1 < text.count { r.stack.append(.literal(node: node, next: at + 1)) }
+            out.append(r)
+
+        case .string(let state):
+            guard let s = Self.stringByte(state, byte) else { return }
+            if let s { r.stack.append(.string(s)) }
+            out.append(r)
+
+        case .key(let bytes, let state):
+            guard case .object(let node, var seen, _)? = r.stack.popLast(),
+                  case .object(let properties, _, let additional) = grammar.nodes[node] else { return }
+            guard let s = Self.stringByte(state, byte) else { return }
+            guard let s else {  // the key is complete
+                if let i = properties.indices.first(where: { properties[$0].key == bytes && !seen.contains($0) }) {
+                    seen.append(i)
+                    r.stack.append(.object(node: node, seen: seen, phase: .colon(value: properties[i].node)))
+                } else if let additional, !properties.contains(where: { $0.key == bytes }) {
+                    r.stack.append(.object(node: node, seen: seen, phase: .colon(value: additional)))
+                } else {
+                    return
+                }
+                out.append(r)
+                return
+            }
+            let grown = bytes + [byte]
+            if additional == nil {
+                let fits = properties.indices.contains { i in
+                    !seen.contains(i) && properties[i].key.count >= grown.count && properties[i].key.starts(with: grown)
+                }
+                if !fits { return }
+            }
+            r.stack.append(.object(node: node, seen: seen, phase: .key))
+            r.stack.append(.key(bytes: grown, state: s))
+            out.append(r)
+
+        case .object(let node, let seen, let phase):
+            if space { r.stack.append(top); out.append(r); return }
+            guard case .object(let properties, let required, let additional) = grammar.nodes[node] else { return }
+            let canClose = required.allSatisfy(seen.contains)
+            let canGrow = additional != nil || seen.count < properties.count
+            switch phase {
+            case .open, .key:
+                if byte == UInt8(ascii: "\"") && (phase == .key || canGrow) {
+                    r.stack.append(.object(node: node, seen: seen, phase: .key))
+                    r.stack.append(.key(bytes: [], state: .plain))
+                    out.append(r)
+                } else if byte == UInt8(ascii: "}") && phase == .open && canClose {
+                    out.append(r)
+                }
+            case .colon(let value):
+                guard byte == UInt8(ascii: ":") else { return }
+                r.stack.append(.object(node: node, seen: seen, phase: .afterValue))
+                r.stack.append(.value(value))
+                out.append(r)
+            case .afterValue:
+                if byte == UInt8(ascii: ",") && canGrow {
+                    r.stack.append(.object(node: node, seen: seen, phase: .key))
+                    out.append(r)
+                } else if byte == UInt8(ascii: "}") && canClose {
+                    out.append(r)
+                }
+            }
+
+        case .array(let node, let count, let phase):
+            guard case .array(let items, let minItems, let maxItems) = grammar.nodes[node] else { return }
+            if space { r.stack.append(top); out.append(r); return }
+            let canGrow = maxItems.map { count < $0 } ?? true
+            if byte == UInt8(ascii: "]") && phase != .value && count >= minItems {
+                out.append(r)
+                return
+            }
+            switch phase {
+            case .open, .value:
+                guard canGrow else { return }
+                r.stack.append(.array(node: node, count: count + 1, phase: .afterValue))
+                start(items, byte, r, into: &out)
+            case .afterValue:
+                guard byte == UInt8(ascii: ","), canGrow else { return }
+                r.stack.append(.array(node: node, count: count, phase: .value))
+                out.append(r)
+            }
+
+        case .number(let integer, let n):
+            if let m = Self.numberByte(n, byte, integer: integer) {
+                r.stack.append(.number(integer: integer, state: m))
+                out.append(r)
+            } else if [.zero, .integer, .fraction, .exponentDigits].contains(n) {
+                // The number is complete; the byte belongs to what follows it.
+                r.spaces = 0
+                step(r, byte, into: &out)
+            }
+        }
+    }
+
+    /// The first byte of a value of `node`.
+    private func start(_ node: Int, _ byte: UInt8, _ reading: Reading, into out: inout [Reading]) {
+        var r = reading
+        switch grammar.nodes[node] {
+        case .alternatives(let options):
+            for option in options { start(option, byte, reading, into: &out) }
+        case .any:
+            switch byte {
+            case UInt8(ascii: "{"): r.stack.append(.object(node: JSONSchemaGrammar.anyObjectNode, seen: [], phase: .open))
+            case UInt8(ascii: "["): r.stack.append(.array(node: JSONSchemaGrammar.anyArrayNode, count: 0, phase: .open))
+            case UInt8(ascii: "\""): r.stack.append(.string(.plain))
+            case UInt8(ascii: "t"): return start(JSONSchemaGrammar.trueNode, byte, reading, into: &out)
+            case UInt8(ascii: "f"): return start(JSONSchemaGrammar.falseNode, byte, reading, into: &out)
+            case UInt8(ascii: "n"): return start(JSONSchemaGrammar.nullNode, byte, reading, into: &out)
+            default:
+                guard let n = Self.numberStart(byte, integer: false) else { return }
+                r.stack.append(.number(integer: false, state: n))
+            }
+            out.append(r)
+        case .object:
+            guard byte == UInt8(ascii: "{") else { return }
+            r.stack.append(.object(node: node, seen: [], phase: .open))
+            out.append(r)
+        case .array:
+            guard byte == UInt8(ascii: "[") else { return }
+            r.stack.append(.array(node: node, count: 0, phase: .open))
+            out.append(r)
+        case .string:
+            guard byte == UInt8(ascii: "\"") else { return }
+            r.stack.append(.string(.plain))
+            out.append(r)
+        case .number(let integer):
+            guard let n = Self.numberStart(byte, integer: integer) else { return }
+            r.stack.append(.number(integer: integer, state: n))
+            out.append(r)
+        case .literal(let text):
+            guard text.first == byte else { return }
+            if text.count > 1 { r.stack.append(.literal(node: node, next: 1)) }
+            out.append(r)
+        }
+    }
+
+    /// A string byte: nil when the byte is not allowed, .some(nil) when it closes the string.
+    private static func stringByte(_ state: StringState, _ byte: UInt8) -> StringState?? {
+        switch state {
+        case .plain:
+            if byte == UInt8(ascii: "\"") { return .some(nil) }
+            if byte == UInt8(ascii: "\\") { return .escape }
+            return byte < 0x20 ? nil : .plain
+        case .escape:
+            if byte == UInt8(ascii: "u") { return .unicode(digitsLeft: 4) }
+            return Array("\"\\/bfnrt".utf8).contains(byte) ? .plain : nil
+        case .unicode(let left):
+            guard isHexDigit(byte) else { return nil }
+            return left == 1 ? .plain : .unicode(digitsLeft: left - 1)
+        }
+    }
+
+    private static func numberStart(_ byte: UInt8, integer: Bool) -> Number? {
+        if byte == UInt8(ascii: "-") { return .sign }
+        if byte == UInt8(ascii: "0") { return .zero }
+        return (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(byte) ? .integer : nil
+    }
+
+    /// The next number state, or nil when `byte` does not continue the number.
+    private static func numberByte(_ n: Number, _ byte: UInt8, integer: Bool) -> Number? {
+        let digit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        let exponentMark = !integer && (byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E"))
+        switch n {
+        case .sign:
+            if byte == UInt8(ascii: "0") { return .zero }
+            return digit ? .integer : nil
+        case .zero, .integer, .fraction:
+            if digit && n != .zero { return n }
+            if byte == UInt8(ascii: "."), n != .fraction, !integer { return .dot }
+            return exponentMark ? .exponent : nil
+        case .dot:
+            return digit ? .fraction : nil
+        case .exponent:
+            if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") { return .exponentSign }
+            return digit ? .exponentDigits : nil
+        case .exponentSign, .exponentDigits:
+            return digit ? .exponentDigits : nil
+        }
+    }
+
+    private static func isHexDigit(_ b: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(b)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(b)
+    }
+}
+
+private extension JSONSchemaPrefix.Frame {
+    var isContainer: Bool {
+        switch self {
+        case .object, .array: return true
+        default: return false
+        }
+    }
+
+    /// White space in a row is counted outside strings; a number hands its terminator on.
+    var countsSpaces: Bool {
+        switch self {
+        case .key, .string, .number: return false
+        default: return true
+        }
+    }
+}

@@ -1,0 +1,109 @@
+@testable import Constraints
+import OrderedJSON
+import Testing
+
+@Suite("JSON schema constraint")
+struct JSONSchemaTests {
+    static func grammar(_ schema: String) throws -> JSONSchemaGrammar {
+        try JSONSchemaGrammar(schema: try JSONValue.parse(schema))
+    }
+
+    /// Feeds `text`; the index of the first byte refused, or nil, and whether the text is whole.
+    static func firstRefusal(_ grammar: JSONSchemaGrammar, _ text: String) -> (refusedAt: Int?, complete: Bool) {
+        var json = JSONSchemaPrefix(grammar: grammar)
+        for (i, b) in text.utf8.enumerated() where !json.feed(b) { return (i, false) }
+        return (nil, json.isComplete)
+    }
+
+    @Test("{\"type\": \"object\"} reads exactly what json_object reads")
+    func anyObject() throws {
+        let object = try Self.grammar(#"{"type": "object"}"#)
+        for text in [#"{}"#, #"{"a": 1}"#, #" {"a": [1, -2.5e+3, 0.25, true, false, null, {"b": []}], "c": "x\"\u00e9\n"}"#,
+                     "{\n  \"k\": {\n    \"z\": -0\n  }\n} \n", #"{"é": "日本", "n": 10E-2}"#] {
+            #expect(Self.firstRefusal(object, text) == (nil, true), "\(text)")
+            for cut in 1..<text.utf8.count where !text.utf8.dropFirst(cut).allSatisfy({ $0 == 0x20 || $0 == 0x0A }) {
+                let prefix = String(decoding: Array(text.utf8.prefix(cut)), as: UTF8.self)
+                #expect(Self.firstRefusal(object, prefix) == (nil, false), "\(prefix)")
+            }
+        }
+        for (text, at) in [("[1]", 0), (#"{"a" 1}"#, 5), (#"{"a": 01}"#, 7), (#"{"a": 1,}"#, 8), (#"{'a': 1}"#, 1),
+                           (#"{"a": tru}"#, 9), (#"{"a": 1} x"#, 9), (#"{"a": "\x"}"#, 8), (#"{"a": -}"#, 7),
+                           (#"{"a": 1.}"#, 8), (#"{"a": 1e}"#, 8), (#"{"a": [1 2]}"#, 9), ("{\"a\": \"\n\"}", 7),
+                           ("{" + String(repeating: " ", count: 7), 7)] {
+            #expect(Self.firstRefusal(object, text).refusedAt == at, "\(text)")
+        }
+    }
+
+    static let person = #"""
+        {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "age": {"type": "integer"},
+            "unit": {"enum": ["celsius", "fahrenheit"]},
+            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2},
+            "home": {"$ref": "#/$defs/place"},
+            "score": {"type": ["number", "null"]}},
+         "required": ["name", "age"], "additionalProperties": false,
+         "$defs": {"place": {"type": "object", "properties": {"city": {"type": "string"},
+                                                            "near": {"anyOf": [{"$ref": "#/$defs/place"}, {"type": "null"}]}},
+                             "required": ["city"]}}}
+        """#
+
+    @Test("documents the schema allows are read whole, in any key order")
+    func valid() throws {
+        let g = try Self.grammar(Self.person)
+        for text in [#"{"name": "Ann", "age": 7}"#, #"{"age": -3, "name": ""}"#,
+                     #"{"name": "A", "age": 0, "unit": "fahrenheit", "tags": [], "score": null}"#,
+                     #"{"name": "A", "age": 1, "tags": ["x", "y"], "score": 2.5e3}"#,
+                     #"{"home": {"city": "Oslo", "near": {"city": "Bergen", "near": null}}, "name": "B", "age": 2}"#,
+                     "{\n  \"name\": \"C\",\n  \"age\": 3\n}"] {
+            #expect(Self.firstRefusal(g, text) == (nil, true), "\(text)")
+        }
+    }
+
+    @Test("what breaks the schema is refused at the first byte that rules it out")
+    func invalid() throws {
+        let g = try Self.grammar(Self.person)
+        for (text, at) in [(#"{"name": 5"#, 9),                          // a string
+                           (#"{"nick": "A"}"#, 3),                        // no such key
+                           (#"{"name": "A", "name""#, 15),                // a key twice
+                           (#"{"name": "A"}"#, 12),                       // age is required
+                           (#"{"name": "A", "age": 1.5"#, 22),            // an integer
+                           (#"{"name": "A", "age": 1, "unit": "kelvin"#, 33),
+                           (#"{"name": "A", "age": 1, "tags": ["a", "b", "c"]"#, 41),   // maxItems 2
+                           (#"{"name": "A", "age": 1, "home": {"near": null}"#, 45),    // city is required
+                           (#"{"name": "A", "age": 1, "score": true"#, 33),
+                           (#"{"name": "A", "age": 1, "name": "B"}"#, 25)] {
+            #expect(Self.firstRefusal(g, text).refusedAt == at, "\(text)")
+        }
+    }
+
+    @Test("scalars, unions and a top-level number")
+    func scalars() throws {
+        let number = try Self.grammar(#"{"type": "number"}"#)
+        #expect(Self.firstRefusal(number, "-12.5") == (nil, true))
+        #expect(Self.firstRefusal(number, "-12.") == (nil, false))
+        let boolOrList = try Self.grammar(#"{"anyOf": [{"type": "boolean"}, {"type": "array", "items": {"const": 1}, "minItems": 1}]}"#)
+        #expect(Self.firstRefusal(boolOrList, "false") == (nil, true))
+        #expect(Self.firstRefusal(boolOrList, "[1, 1]") == (nil, true))
+        #expect(Self.firstRefusal(boolOrList, "[]").refusedAt == 1)
+        #expect(Self.firstRefusal(boolOrList, "[2]").refusedAt == 1)
+        let nullable = try Self.grammar(#"{"type": "string", "nullable": true}"#)
+        #expect(Self.firstRefusal(nullable, "null") == (nil, true))
+        #expect(Self.firstRefusal(nullable, #""x""#) == (nil, true))
+    }
+
+    @Test("schemas it cannot enforce are refused with the place named")
+    func unsupported() {
+        for (schema, place) in [(#"{"type": "object", "properties": {"a": {"not": {}}}}"#, "schema.properties.a.not"),
+                                (#"{"type": "tuple"}"#, "schema.type"), (#"{"$ref": "https://x/y.json"}"#, "schema.$ref"),
+                                (#"{"type": "object", "properties": {}, "required": ["a"]}"#, "schema.required"),
+                                (#"{"allOf": [{}, {}]}"#, "schema.allOf"), (##"{"$ref": "#/$defs/missing"}"##, "schema.$ref"),
+                                (#"{"enum": []}"#, "schema.enum"), ("false", "schema")] {
+            #expect {
+                try Self.grammar(schema)
+            } throws: { error in
+                (error as? JSONSchemaError)?.description.hasPrefix(place) == true
+            }
+        }
+    }
+}
