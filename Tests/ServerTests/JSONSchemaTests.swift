@@ -1,4 +1,5 @@
 @testable import Constraints
+import Foundation
 import OrderedJSON
 import Testing
 
@@ -32,6 +33,23 @@ struct JSONSchemaTests {
                            ("{" + String(repeating: " ", count: 7), 7)] {
             #expect(Self.firstRefusal(object, text).refusedAt == at, "\(text)")
         }
+    }
+
+    @Test("exactly the documents python-jsonschema finds valid are read whole (Tests/Fixtures/constraints)")
+    func oracle() throws {
+        let url = ServerFixture.repoRoot.appendingPathComponent("Tests/Fixtures/constraints/json_schema_cases.json")
+        let fixture = try JSONValue.parse(data: try Data(contentsOf: url))
+        var grammars: [String: JSONSchemaGrammar] = [:]
+        for (name, schema) in fixture["schemas"]?.objectValue?.entries ?? [] { grammars[name] = try JSONSchemaGrammar(schema: schema) }
+        let cases = fixture["cases"]?.arrayValue ?? []
+        #expect(cases.count > 2000 && grammars.count == 9)
+        var wrong: [String] = []
+        for c in cases {
+            let name = c["schema"]?.stringValue ?? "", text = c["text"]?.stringValue ?? ""
+            let (refusedAt, complete) = Self.firstRefusal(try #require(grammars[name]), text)
+            if (refusedAt == nil && complete) != (c["valid"] == .bool(true)) { wrong.append("\(name): \(text)") }
+        }
+        #expect(wrong.isEmpty, "\(wrong.count) of \(cases.count) disagree with jsonschema:\n\(wrong.prefix(10).joined(separator: "\n"))")
     }
 
     static let person = #"""
