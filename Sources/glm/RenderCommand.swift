@@ -8,7 +8,7 @@ import Templates
 /// (no trailing newline), so it can be diffed against HF `apply_chat_template` output.
 ///
 ///     glm render [--model-path DIR] --messages FILE.json [--tools FILE.json]
-///                [--no-generation-prompt] [--kwargs '{"enable_thinking":false}']
+///                [--no-generation-prompt | --continue-final-message] [--kwargs '{"enable_thinking":false}']
 ///
 /// FILE.json holds the OpenAI-format messages exactly as `/v1/chat/completions` receives them:
 /// a JSON array of messages, or an object with "messages" and optional "tools".
@@ -30,6 +30,10 @@ struct RenderCommand: ParsableCommand {
 
     @Flag(name: .customLong("no-generation-prompt"), help: "Do not append the assistant generation prompt.")
     var noGenerationPrompt = false
+
+    @Flag(name: .customLong("continue-final-message"),
+          help: "Leave the final message open for the model to continue (assistant prefill), as transformers does.")
+    var continueFinalMessage = false
 
     @Option(help: "chat_template_kwargs as a JSON object, e.g. '{\"enable_thinking\":false}'.")
     var kwargs: String?
@@ -56,7 +60,8 @@ struct RenderCommand: ParsableCommand {
             for (key, value) in object.entries { extra[key] = value }
         }
         let prompt = try template.render(messages: conversation.messages, tools: toolList,
-                                         addGenerationPrompt: !noGenerationPrompt, extra: extra)
+                                         addGenerationPrompt: !noGenerationPrompt && !continueFinalMessage,
+                                         continueFinalMessage: continueFinalMessage, extra: extra)
         FileHandle.standardOutput.write(Data(prompt.utf8))
     }
 }
