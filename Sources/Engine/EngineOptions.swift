@@ -31,10 +31,15 @@ public struct EngineOptions: Sendable, Equatable {
     /// Check the block-accounting invariants after every step and fail loudly when one breaks
     /// (tests; costs a walk over all blocks per step).
     public var checkInvariants = false
+    /// Tokens the checkpoint's MTP layer drafts per step for each greedy request, verified in
+    /// the next forward pass (`--speculative-*`): 0 (off) or 1. The output is what greedy
+    /// decoding gives without it; the MTP layer gets a KV layer of its own.
+    public var speculativeDraftTokens = 0
 
     public init(maxRunningRequests: Int = 64, maxWaitingRequests: Int = 1024, chunkedPrefillSize: Int? = 512,
                 prefillLatencyFactor: Double? = 2, maxTotalTokens: Int? = nil, memFractionStatic: Double = 0.8,
-                blockSize: Int = 16, enableRadixCache: Bool = true, checkInvariants: Bool = false) {
+                blockSize: Int = 16, enableRadixCache: Bool = true, checkInvariants: Bool = false,
+                speculativeDraftTokens: Int = 0) {
         self.maxRunningRequests = maxRunningRequests
         self.maxWaitingRequests = maxWaitingRequests
         self.chunkedPrefillSize = chunkedPrefillSize
@@ -44,6 +49,7 @@ public struct EngineOptions: Sendable, Equatable {
         self.blockSize = blockSize
         self.enableRadixCache = enableRadixCache
         self.checkInvariants = checkInvariants
+        self.speculativeDraftTokens = speculativeDraftTokens
     }
 
     /// Checks the options against the model; throws `EngineConfigurationError`.
@@ -57,6 +63,9 @@ public struct EngineOptions: Sendable, Equatable {
         if let factor = prefillLatencyFactor, factor <= 1 {
             throw EngineConfigurationError.invalid("the prefill latency factor must be above 1, got \(factor)")
         }
+        guard (0...1).contains(speculativeDraftTokens) else {
+            throw EngineConfigurationError.invalid("the MTP layer drafts 0 or 1 tokens per step, not \(speculativeDraftTokens)")
+        }
         guard memFractionStatic > 0 && memFractionStatic <= 1 else {
             throw EngineConfigurationError.invalid("mem-fraction-static must be in (0, 1], got \(memFractionStatic)")
         }
@@ -68,7 +77,8 @@ public struct EngineOptions: Sendable, Equatable {
         try validate()
         if let maxTotalTokens { return maxTotalTokens / blockSize }
         let c = model.config
-        let bytesPerToken = 2 * c.numHiddenLayers * c.numKeyValueHeads * c.headDim * MemoryLayout<Float>.size
+        let layers = c.numHiddenLayers + (speculativeDraftTokens > 0 ? 1 : 0)
+        let bytesPerToken = 2 * layers * c.numKeyValueHeads * c.headDim * MemoryLayout<Float>.size
         let weights = model.checkpoint.totalBytes
         let budget = Int(Double(memoryBytes) * memFractionStatic) - weights
         let blocks = budget / (bytesPerToken * blockSize)
@@ -125,11 +135,16 @@ public struct EngineStats: Sendable, Equatable {
     public var finishedRequests = 0
     public var preemptions = 0
     public var steps = 0
+    /// Speculative decoding: tokens the MTP layer drafted, and those the model confirmed.
+    public var draftTokens = 0
+    public var acceptedDraftTokens = 0
 
     public init() {}
 
     /// Fraction of the KV cache held by running requests.
     public var kvUsage: Double { totalBlocks > 0 ? Double(usedBlocks) / Double(totalBlocks) : 0 }
+    /// Fraction of drafted tokens the model confirmed.
+    public var draftAcceptanceRate: Double { draftTokens > 0 ? Double(acceptedDraftTokens) / Double(draftTokens) : 0 }
     /// Fraction of admitted prompt tokens served from the prefix cache.
     public var prefixHitRate: Double { promptTokens > 0 ? Double(cachedPromptTokens) / Double(promptTokens) : 0 }
 }

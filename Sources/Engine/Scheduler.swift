@@ -1,7 +1,8 @@
 // Continuous batching over a paged KV cache, after the early sglang `managers/scheduler.py`
 // loop: admit waiting requests (prefix match + allocate) → build one forward batch from the
 // decode tokens of every running request plus prefill chunks → sample per request → emit →
-// free what finished. The scheduler is synchronous and single-threaded; `BatchingEngine` runs
+// free what finished. With speculative decoding a greedy request feeds its MTP draft after its
+// decode token, and an MTP pass over the positions each step kept drafts the next one. The scheduler is synchronous and single-threaded; `BatchingEngine` runs
 // it on a dedicated thread, and tests drive it step by step.
 import Foundation
 import Models
@@ -55,6 +56,8 @@ final class ScheduledRequest {
     var admissions = 0
     /// Increases with each admission; the highest is preempted first.
     var admissionOrder = 0
+    /// The MTP layer's guess at the token after the pending one (speculative decoding).
+    var draft: Int?
 
     init(id: Int, request: GenerationRequest, sink: @escaping (RequestOutput) -> Void) {
         self.id = id
@@ -95,8 +98,12 @@ public final class Scheduler {
         self.options = options
         let blocks = try options.kvBlockCount(for: model)
         let c = model.config
-        cache = PagedKVCache(layers: c.numHiddenLayers, kvHeads: c.numKeyValueHeads, headDim: c.headDim,
-                             blockSize: options.blockSize, blockCount: blocks)
+        if options.speculativeDraftTokens > 0 && !model.hasMTPLayer {
+            throw EngineConfigurationError.invalid("speculative decoding drafts with the checkpoint's MTP layer "
+                                                   + "(model.layers.\(c.numHiddenLayers).*), which this checkpoint lacks")
+        }
+        cache = PagedKVCache(layers: c.numHiddenLayers + (options.speculativeDraftTokens > 0 ? 1 : 0),
+                             kvHeads: c.numKeyValueHeads, headDim: c.headDim, blockSize: options.blockSize, blockCount: blocks)
         radix = options.enableRadixCache ? RadixCache(blockSize: options.blockSize) : nil
         contextLength = min(c.maxPositionEmbeddings, blocks * options.blockSize)
         prefillBudget = PrefillBudget(cap: options.chunkedPrefillSize, latencyFactor: options.prefillLatencyFactor)
@@ -183,21 +190,33 @@ public final class Scheduler {
         guard !entries.isEmpty else { return report }
 
         var batch = ForwardBatch()
-        var sampled: [ScheduledRequest] = []
+        var sampled: [(request: ScheduledRequest, verifying: Int?)] = []
+        var fed: [(request: ScheduledRequest, start: Int, firstRow: Int)] = []
         for (r, n) in entries {
-            let start = r.kv.length
-            let last = start + n == r.tokens.count
-            batch.append(r.kv, tokens: Array(r.tokens[start..<start + n]), logits: last ? .last : .none)
-            if last { sampled.append(r) }
-            if r.pending == 1 { report.decodeTokens += 1 } else { report.prefillTokens += n }
+            let start = r.kv.length, firstRow = batch.tokens.count
+            fed.append((r, start, firstRow))
+            if r.pending == 1 {
+                let draft = r.draft
+                r.draft = nil
+                batch.append(r.kv, tokens: [r.tokens[start]] + (draft.map { [$0] } ?? []), logits: .all)
+                sampled.append((r, draft))
+                report.decodeTokens += 1
+            } else {
+                let last = start + n == r.tokens.count
+                batch.append(r.kv, tokens: Array(r.tokens[start..<start + n]), logits: last ? .last : .none)
+                if last { sampled.append((r, nil)) }
+                report.prefillTokens += n
+            }
         }
         report.sequences = entries.count
         counters.steps += 1
 
-        let logits: [[Float]]
+        let logits: [[Float]], hidden: [[Float]]
         let started = ContinuousClock.now
         do {
-            logits = try model.forward(batch, cache: cache)
+            // The MTP pass needs the final hidden state of every position fed.
+            (logits, hidden) = try model.forwardReturningHidden(batch, cache: cache,
+                                                                hiddenRows: speculates ? Array(batch.tokens.indices) : nil)
             if prefillBudget.adapts {
                 let d = (ContinuousClock.now - started).components
                 prefillBudget.record(seconds: Double(d.seconds) + Double(d.attoseconds) * 1e-18,
@@ -208,9 +227,45 @@ public final class Scheduler {
             for (r, _) in entries { fail(r, error, &report) }
             return report
         }
-        for (r, _) in entries { cacheComputedBlocks(r) }
-        for (r, row) in zip(sampled, logits) { sampleAndEmit(r, logits: row, &report) }
+        var row = 0
+        for (r, verifying) in sampled {
+            guard let draft = verifying else {
+                sampleAndEmit(r, logits: logits[row], &report)
+                row += 1
+                continue
+            }
+            // Greedy verification (spec §4.3): the draft's position counts once the model agrees.
+            r.kv.length -= 1
+            counters.draftTokens += 1
+            if sampleAndEmit(r, logits: logits[row], &report) == draft, r.state == .running {
+                r.kv.length += 1
+                counters.acceptedDraftTokens += 1
+                sampleAndEmit(r, logits: logits[row + 1], &report)
+            }
+            row += 2
+        }
+        if speculates { draftNextTokens(fed, hidden: hidden) }
+        for (r, _) in entries where r.state == .running { cacheComputedBlocks(r) }
         return report
+    }
+
+    private var speculates: Bool { options.speculativeDraftTokens > 0 }
+
+    /// The MTP layer over every position this step computed and kept (position i with the
+    /// main model's h_i and token i+1: the next prompt token or the one just sampled), which
+    /// fills its KV and, at each greedy request's last position, drafts the next token.
+    private func draftNextTokens(_ fed: [(request: ScheduledRequest, start: Int, firstRow: Int)], hidden: [[Float]]) {
+        var batch = ForwardBatch(), previousHidden: [[Float]] = [], drafting: [ScheduledRequest] = []
+        for (r, start, firstRow) in fed where r.state == .running && r.kv.length > start {
+            let positions = start..<r.kv.length
+            let drafts = r.pending == 1 && r.request.sampling.isGreedy
+            batch.append(r.kv, tokens: positions.map { r.tokens[$0 + 1] }, startingAt: start, logits: drafts ? .last : .none)
+            previousHidden += positions.map { hidden[firstRow + $0 - start] }
+            if drafts { drafting.append(r) }
+        }
+        guard !batch.tokens.isEmpty, let rows = try? model.forwardMTP(batch, previousHidden: previousHidden, cache: cache)
+        else { return }  // no drafts: the next step decodes one token
+        for (r, row) in zip(drafting, rows) { r.draft = Sampler.argmax(row) }
     }
 
     /// FCFS: admits waiting requests in order while a running slot and enough blocks are free
@@ -258,7 +313,8 @@ public final class Scheduler {
         var entries: [(ScheduledRequest, Int)] = []
         for r in running where r.pending == 1 {
             guard r.state == .running else { continue }  // preempted for an older request
-            if ensureBlocks(r, length: r.kv.length + 1, &report) { entries.append((r, 1)) }
+            let n = r.draft == nil ? 1 : 2
+            if ensureBlocks(r, length: r.kv.length + n, &report) { entries.append((r, n)) }
         }
         var budget = prefillBudget.tokens(decoding: entries.count)
         for r in running where r.pending > 1 && budget > 0 {
@@ -298,7 +354,9 @@ public final class Scheduler {
 
     // MARK: - After the forward pass
 
-    private func sampleAndEmit(_ r: ScheduledRequest, logits row: [Float], _ report: inout StepReport) {
+    /// Samples, emits and records one token; returns it.
+    @discardableResult
+    private func sampleAndEmit(_ r: ScheduledRequest, logits row: [Float], _ report: inout StepReport) -> Int {
         var logits = row
         for i in r.processors.indices { r.processors[i].process(&logits, generated: r.generated) }
         let token = r.sampler.sample(logits)
@@ -314,6 +372,7 @@ public final class Scheduler {
         } else {
             r.tokens.append(token)
         }
+        return token
     }
 
     private func finish(_ r: ScheduledRequest, _ reason: FinishReason, _ report: inout StepReport) {
@@ -341,6 +400,7 @@ public final class Scheduler {
         releaseKV(r)
         running.removeAll { $0 === r }
         r.state = .waiting
+        r.draft = nil
         waiting.insert(r, at: 0)
         counters.preemptions += 1
         report.preempted.append(r.id)

@@ -134,9 +134,10 @@ public final class GLM4MoEModel: @unchecked Sendable {
         try forwardReturningHidden(batch, cache: cache).logits
     }
 
-    /// `forward`, also returning each logit row's final hidden state after `model.norm` [H]:
-    /// the input the MTP layer takes.
-    public func forwardReturningHidden(_ batch: ForwardBatch, cache: PagedKVCache) throws -> (logits: [[Float]], hidden: [[Float]]) {
+    /// `forward`, also returning final hidden states after `model.norm` [H], the input the MTP
+    /// layer takes: of each logit row, or of `hiddenRows` (lm_head still runs on the logit rows only).
+    public func forwardReturningHidden(_ batch: ForwardBatch, cache: PagedKVCache,
+                                       hiddenRows: [Int]? = nil) throws -> (logits: [[Float]], hidden: [[Float]]) {
         let c = config, T = batch.tokens.count, H = c.hiddenSize
         guard T > 0 else { return ([], []) }
         let (layout, commit) = try prepare(batch, cache: cache)
@@ -146,7 +147,10 @@ public final class GLM4MoEModel: @unchecked Sendable {
             layer(h, batch: batch, layout: layout, cache: cache, layer: index, config: c, backend: backend)
         }
         commit()
-        return head(h, rows: batch.logitRows, norm: finalNorm)
+        let out = head(h, rows: batch.logitRows, norm: finalNorm)
+        guard let hiddenRows else { return out }
+        let normed = normedRows(h, rows: hiddenRows, norm: finalNorm)
+        return (out.logits, (0..<hiddenRows.count).map { Array(UnsafeBufferPointer(start: normed.row($0, width: H), count: H)) })
     }
 
     /// The MTP ("nextn") layer (spec §4.1) over a batch whose token at position i is t_{i+1},
@@ -206,14 +210,21 @@ public final class GLM4MoEModel: @unchecked Sendable {
         return (layout, { for (s, sequence) in batch.sequences.enumerated() { sequence.length = newLength[s] } })
     }
 
+    /// The selected rows of the residual stream h: [T, H], normed: [R, H].
+    private func normedRows(_ h: FloatBuffer, rows: [Int], norm: [Float]) -> FloatBuffer {
+        let H = config.hiddenSize, R = rows.count
+        let selected = FloatBuffer(R * H), normed = FloatBuffer(R * H)
+        for (i, r) in rows.enumerated() { selected.row(i, width: H).update(from: h.row(r, width: H), count: H) }
+        rmsNorm(selected.pointer, rows: R, width: H, weight: norm, eps: Float(config.rmsNormEps), into: normed.pointer)
+        return normed
+    }
+
     /// Norm and lm_head on the selected rows of the residual stream h: [T, H]; returns the
     /// logits and the normed rows.
     private func head(_ h: FloatBuffer, rows: [Int], norm: [Float]) -> (logits: [[Float]], hidden: [[Float]]) {
         let H = config.hiddenSize, V = config.vocabSize, R = rows.count
         guard R > 0 else { return ([], []) }
-        let selected = FloatBuffer(R * H), normed = FloatBuffer(R * H), out = FloatBuffer(R * V)
-        for (i, r) in rows.enumerated() { selected.row(i, width: H).update(from: h.row(r, width: H), count: H) }
-        rmsNorm(selected.pointer, rows: R, width: H, weight: norm, eps: Float(config.rmsNormEps), into: normed.pointer)
+        let normed = normedRows(h, rows: rows, norm: norm), out = FloatBuffer(R * V)
         backend.matmul(lmHead, normed.pointer, tokens: R, out.pointer)  // [R, V]
         return ((0..<R).map { Array(UnsafeBufferPointer(start: out.row($0, width: V), count: V)) },
                 (0..<R).map { Array(UnsafeBufferPointer(start: normed.row($0, width: H), count: H)) })

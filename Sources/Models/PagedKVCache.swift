@@ -112,14 +112,16 @@ public struct ForwardBatch {
 
     public init() {}
 
-    /// Appends `tokens` as the next positions of `sequence`.
-    public mutating func append(_ sequence: KVSequence, tokens newTokens: [Int], logits: LogitSelection) {
+    /// Appends `tokens` as the next positions of `sequence`, or at positions from `start` on
+    /// (the MTP layer's pass over positions the main model has just computed).
+    public mutating func append(_ sequence: KVSequence, tokens newTokens: [Int], startingAt start: Int? = nil,
+                                logits: LogitSelection) {
         let s = sequences.count
         sequences.append(sequence)
-        let first = tokens.count
+        let first = tokens.count, start = start ?? sequence.length
         for (i, token) in newTokens.enumerated() {
             tokens.append(token)
-            positions.append(sequence.length + i)
+            positions.append(start + i)
             sequenceIndex.append(s)
         }
         switch logits {

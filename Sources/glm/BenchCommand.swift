@@ -58,6 +58,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("disable-radix-cache"), help: "As for glm serve.")
     var disableRadixCache = false
 
+    @Option(name: .customLong("speculative-algorithm"), help: "As for glm serve (EAGLE, NEXTN or MTP): MTP drafts.")
+    var speculativeAlgorithm: String?
+
     func validate() throws {
         guard promptLength > 0 else { throw ValidationError("--prompt-len must be positive") }
         guard generateLength >= 0 else { throw ValidationError("--gen-len must not be negative") }
@@ -125,6 +128,12 @@ struct BenchCommand: AsyncParsableCommand {
         var options = EngineOptions(maxRunningRequests: max(16, streams + 1, try concurrencyLevels().max() ?? 1))
         if let c = chunkedPrefillSize { options.chunkedPrefillSize = c > 0 ? c : nil }
         options.enableRadixCache = !disableRadixCache
+        if let a = speculativeAlgorithm {
+            guard ServeCommand.mtpAlgorithms.contains(a.uppercased()) else {
+                throw ValidationError("--speculative-algorithm \(a): only EAGLE, NEXTN or MTP (the checkpoint's MTP layer)")
+            }
+            options.speculativeDraftTokens = 1
+        }
         print("model: \(model.modelPath ?? glm.checkpoint.directory.path)")
         print("backend: \(glm.backend.name) threads: \(glm.backend.threads) chunked_prefill: "
               + "\(options.chunkedPrefillSize.map(String.init) ?? "off") radix_cache: \(options.enableRadixCache)")
@@ -138,6 +147,11 @@ struct BenchCommand: AsyncParsableCommand {
                 defer { engine.shutdown() }
                 print(try await EngineBenchmark.run(engine: engine, concurrency: level, promptLength: promptLength,
                                                     genLength: max(1, generateLength), seed: seed))
+                let stats = engine.stats
+                if stats.draftTokens > 0 {
+                    print(String(format: "  MTP drafts accepted: %d of %d (%.1f%%) in %d steps", stats.acceptedDraftTokens,
+                                 stats.draftTokens, 100 * stats.draftAcceptanceRate, stats.steps))
+                }
             }
         case .prefix:
             let engine = try BatchingEngine(model: glm, options: options)

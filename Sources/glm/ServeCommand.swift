@@ -106,19 +106,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("disable-radix-cache"), help: "Turn off prefix caching.")
     var disableRadixCache = false
 
-    @Option(name: .customLong("speculative-algorithm"), help: "Speculative decoding (EAGLE/NEXTN on GLM's MTP layer): not implemented yet.")
+    @Option(name: .customLong("speculative-algorithm"),
+            help: "EAGLE, NEXTN or MTP: greedy requests decode with drafts from the checkpoint's MTP layer.")
     var speculativeAlgorithm: String?
 
-    @Option(name: .customLong("speculative-num-steps"), help: "Speculative decoding draft steps: not implemented yet.")
+    @Option(name: .customLong("speculative-num-steps"), help: "Draft steps per round (the MTP layer drafts one).")
     var speculativeNumSteps: Int?
 
-    @Option(name: .customLong("speculative-eagle-topk"), help: "Speculative decoding draft top-k: not implemented yet.")
+    @Option(name: .customLong("speculative-eagle-topk"), help: "Draft branches per step (a chain of one here).")
     var speculativeEagleTopk: Int?
 
-    @Option(name: .customLong("speculative-num-draft-tokens"), help: "Speculative decoding draft tokens: not implemented yet.")
+    @Option(name: .customLong("speculative-num-draft-tokens"), help: "Tokens verified per round (2 here: one draft).")
     var speculativeNumDraftTokens: Int?
 
-    @Option(name: .customLong("speculative-draft-model-path"), help: "Speculative decoding draft model: not implemented yet.")
+    @Option(name: .customLong("speculative-draft-model-path"), help: "A separate draft model: not supported; the MTP layer drafts.")
     var speculativeDraftModelPath: String?
 
     @Flag(name: .customLong("disable-shared-experts-fusion"), help: "SGLang kernel option; shared experts are never fused here.")
@@ -158,6 +159,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
+        if let a = speculativeAlgorithm, !Self.mtpAlgorithms.contains(a.uppercased()) {
+            throw ValidationError("--speculative-algorithm \(a): only drafts from the checkpoint's own MTP layer are supported "
+                                  + "(EAGLE, NEXTN or MTP)")
+        }
     }
 
     /// One line per accepted flag that does not do here what it does in SGLang.
@@ -165,9 +170,16 @@ struct ServeCommand: AsyncParsableCommand {
         var out: [String] = []
         if let tp = tpSize, tp != 1 { out.append("--tp-size \(tp): ignored; this server runs on the CPUs of one machine") }
         if let dp = dpSize, dp != 1 { out.append("--dp-size \(dp): ignored; one engine serves all requests") }
-        if speculativeAlgorithm != nil || speculativeNumSteps != nil || speculativeEagleTopk != nil
-            || speculativeNumDraftTokens != nil || speculativeDraftModelPath != nil {
-            out.append("--speculative-*: speculative decoding (MTP) is not implemented yet; decoding one token per step")
+        if speculativeAlgorithm == nil {
+            if speculativeNumSteps != nil || speculativeEagleTopk != nil || speculativeNumDraftTokens != nil {
+                out.append("--speculative-num-*: no effect without --speculative-algorithm")
+            }
+        } else if (speculativeNumSteps ?? 1) > 1 || (speculativeEagleTopk ?? 1) > 1 || (speculativeNumDraftTokens ?? 2) > 2 {
+            out.append("--speculative-*: the MTP layer drafts one token per round here (no chained steps or draft trees), "
+                       + "so each round verifies 2 tokens")
+        }
+        if speculativeDraftModelPath != nil {
+            out.append("--speculative-draft-model-path: ignored; the MTP layer of --model-path drafts")
         }
         if disableSharedExpertsFusion { out.append("--disable-shared-experts-fusion: no effect; shared experts are never fused here") }
         if let d = kvCacheDtype { out.append("--kv-cache-dtype \(d): ignored; the KV cache is f32") }
@@ -181,8 +193,11 @@ struct ServeCommand: AsyncParsableCommand {
         o.maxTotalTokens = maxTotalTokens
         o.blockSize = pageSize
         o.enableRadixCache = !disableRadixCache
+        o.speculativeDraftTokens = speculativeAlgorithm == nil ? 0 : 1
         return o
     }
+
+    static let mtpAlgorithms: Set<String> = ["EAGLE", "NEXTN", "MTP"]
 
     /// `a` and `b` name the same folder or repo id (after `~`, `.`, `..`, a trailing `/` and symlinks).
     static func samePath(_ a: String, _ b: String) -> Bool {
@@ -227,8 +242,16 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let configuration = serverConfiguration(demoDirectory: demo)
         let options = engineOptions
-        let app = try buildApplication(configuration: configuration, makeEngine: { try BatchingEngine(model: $0, options: options) },
-                                       logger: logger)
+        let makeEngine: EngineFactory = { model in
+            var options = options
+            if options.speculativeDraftTokens > 0 && !model.hasMTPLayer {
+                let layer = "model.layers.\(model.config.numHiddenLayers).*"
+                logger.notice("--speculative-algorithm: the checkpoint has no MTP layer (\(layer)); decoding one token per step")
+                options.speculativeDraftTokens = 0
+            }
+            return try BatchingEngine(model: model, options: options)
+        }
+        let app = try buildApplication(configuration: configuration, makeEngine: makeEngine, logger: logger)
         logger.info("glm serve: starting on \(host):\(port); loading \(configuration.modelPath) in the background (/health is 503 until ready)")
         try await app.runService()
     }

@@ -88,3 +88,29 @@ def test_weather_question_calls_get_current_weather(demo_client, thinking):
     assert calls[0].function.name == "get_current_weather"
     assert "Boston" in json.loads(calls[0].function.arguments)["location"]
     assert r.choices[0].finish_reason == "tool_calls"
+
+
+def test_speculative_decoding_drafts_with_the_trained_mtp_layer():
+    """SGLang's recommended speculative flags on the demo model, whose MTP layer is trained: greedy
+    requests decode with its drafts and still answer as above."""
+    port = free_port()
+    proc = start_server(["--port", str(port), "--threads", "1", "--speculative-algorithm", "EAGLE",
+                         "--speculative-num-steps", "3", "--speculative-eagle-topk", "1", "--speculative-num-draft-tokens", "4"])
+    base = f"http://127.0.0.1:{port}"
+    log = ""
+    try:
+        assert wait_healthy(base, timeout=120, proc=proc), "glm serve --speculative-algorithm EAGLE never became healthy"
+        client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0, timeout=300)
+        r = client.chat.completions.create(
+            model=DEMO, messages=[{"role": "user", "content": "What's the weather like in Boston?"}],
+            tools=[GET_CURRENT_WEATHER], temperature=0, extra_body={"chat_template_kwargs": {"enable_thinking": False}})
+        calls = r.choices[0].message.tool_calls or []
+        assert calls and calls[0].function.name == "get_current_weather", r.choices[0].message
+        assert "Boston" in json.loads(calls[0].function.arguments)["location"]
+        r = client.chat.completions.create(
+            model=DEMO, messages=[{"role": "user", "content": "What is the capital of France?"}], temperature=0)
+        assert "Paris" in r.choices[0].message.content
+    finally:
+        log = stop_server(proc)
+    assert "drafts one token per round" in log, log
+    assert "no MTP layer" not in log, log

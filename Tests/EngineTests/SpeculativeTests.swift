@@ -1,0 +1,79 @@
+import Engine
+import Foundation
+import Kernels
+import Models
+import OrderedJSON
+import Sampling
+import Testing
+
+/// Speculative decoding with the checkpoint's MTP layer: every event must be what plain
+/// decoding gives (`SerialEngine`, one request at a time), whatever the drafts were.
+@Suite("Speculative decoding")
+struct SpeculativeTests {
+    func options(totalTokens: Int = 2048, chunk: Int? = nil, radix: Bool = true) -> EngineOptions {
+        EngineOptions(chunkedPrefillSize: chunk, prefillLatencyFactor: nil, maxTotalTokens: totalTokens, blockSize: 4,
+                      enableRadixCache: radix, checkInvariants: true, speculativeDraftTokens: 1)
+    }
+
+    func run(_ scheduler: Scheduler, _ requests: [GenerationRequest]) throws -> [Transcript] {
+        let transcripts = requests.map { request in
+            let t = Transcript()
+            scheduler.submit(request) { t.record($0) }
+            return t
+        }
+        try drain(scheduler)
+        return transcripts
+    }
+
+    @Test("the demo model's trained MTP layer: same greedy output, most drafts accepted")
+    func demoModel() async throws {
+        let directory = EngineFixtures.models.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/DemoModel/glm-4.5-demo")
+        let model = try GLM4MoEModel(directory: directory, backend: ReferenceBackend())
+        // Chat prompts from the demo model's goldens (the rendered conversations), cut at a few places.
+        let golden = try JSONValue.parse(data: try Data(contentsOf: EngineFixtures.models.deletingLastPathComponent()
+            .appendingPathComponent("demo/golden.json")))
+        let sequences = (golden["sequences"]?.arrayValue ?? []).compactMap { $0["tokens"]?.arrayValue?.compactMap(\.intValue) }
+        try #require(sequences.count >= 2)
+        let prompts = sequences.flatMap { s in [s, Array(s.prefix(s.count / 2)), Array(s.prefix(5))] }
+        let requests = prompts.map { GenerationRequest(prompt: $0, maxTokens: 24, stopTokenIds: []) }
+        let scheduler = try Scheduler(model: model, options: options())
+        let transcripts = try run(scheduler, requests)
+        for (request, t) in zip(requests, transcripts) {
+            #expect(withoutCacheUsage(t.events) == (try await serialEvents(model, request)))
+        }
+        let stats = scheduler.stats
+        #expect(stats.draftTokens > 50)
+        #expect(stats.draftAcceptanceRate > 0.5, "accepted \(stats.acceptedDraftTokens) of \(stats.draftTokens)")
+        #expect(stats.steps < requests.count * 24, "accepted drafts save steps")
+    }
+
+    @Test("a random MTP layer (drafts mostly wrong), sampled requests, stops, chunked prefill and preemption",
+          arguments: [true, false])
+    func randomDrafts(radix: Bool) async throws {
+        let model = try EngineFixtures.model("mtp")
+        var maker = PromptMaker(seed: 21, vocab: model.config.vocabSize)
+        var requests: [GenerationRequest] = []
+        for i in 0..<6 {
+            let sampling = i % 3 == 2 ? SamplingParameters(temperature: 0.8, topP: 0.9, seed: UInt64(7 + i)) : .greedy
+            requests.append(GenerationRequest(prompt: maker.tokens(maker.int(3...12)), maxTokens: 20, sampling: sampling,
+                                              stopTokenIds: i == 1 ? [5, 9, 17] : [], topLogprobs: i == 0 ? 2 : nil))
+        }
+        // 6 requests of up to 31 positions in 96 slots: the newest are preempted and resume.
+        let scheduler = try Scheduler(model: model, options: options(totalTokens: 96, chunk: 5, radix: radix))
+        let transcripts = try run(scheduler, requests)
+        for (request, t) in zip(requests, transcripts) {
+            #expect(withoutCacheUsage(t.events) == (try await serialEvents(model, request)))
+        }
+        #expect(scheduler.stats.preemptions > 0)
+        #expect(scheduler.stats.draftTokens > 0)
+        #expect(scheduler.stats.usedBlocks == 0)
+    }
+
+    @Test("a checkpoint without an MTP layer cannot speculate")
+    func needsMTP() throws {
+        #expect(throws: EngineConfigurationError.self) {
+            try Scheduler(model: try EngineFixtures.model(), options: options())
+        }
+    }
+}
