@@ -35,7 +35,6 @@ public struct TokenByteTable: Sendable {
 /// bounded, enough for a line break and indentation, so that a model cannot pad forever.
 struct JSONObjectPrefix: JSONPrefixRecognizer {
     private enum Container: Sendable { case object, array }
-    private enum Number: Sendable { case sign, zero, integer, dot, fraction, exponent, exponentSign, exponentDigits }
     private enum State: Sendable {
         case start            // before the opening `{`
         case keyOrEnd         // after `{`
@@ -44,10 +43,8 @@ struct JSONObjectPrefix: JSONPrefixRecognizer {
         case value            // after `:`, or `,` in an array
         case valueOrEnd       // after `[`
         case afterValue       // `,` or the container's closing bracket
-        case string(isKey: Bool)
-        case escape(isKey: Bool)
-        case unicode(isKey: Bool, digitsLeft: Int)
-        case number(Number)
+        case string(isKey: Bool, JSONLexer.StringState)
+        case number(JSONLexer.Number)
         case literal(word: StaticString, next: Int)
         case done
     }
@@ -61,14 +58,14 @@ struct JSONObjectPrefix: JSONPrefixRecognizer {
     var isComplete: Bool { if case .done = state { return true }; return false }
     var canContinue: Bool { !isComplete }
     /// Any key is allowed, so keys count as plain strings too.
-    var isInsidePlainString: Bool { if case .string = state { return true }; return false }
+    var isInsidePlainString: Bool { if case .string(_, .plain) = state { return true }; return false }
 
     /// Consumes `byte`; false when no JSON object starts with the text so far (the recognizer
     /// is then undefined: feed copies when probing).
     mutating func feed(_ byte: UInt8) -> Bool {
-        let space = byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+        let space = JSONLexer.isSpace(byte)
         switch state {
-        case .string, .escape, .unicode: break
+        case .string: break
         default:
             spaces = space ? spaces + 1 : 0
             if spaces > 2 + 4 * stack.count { return false }   // "\n" and four spaces per level
@@ -81,7 +78,7 @@ struct JSONObjectPrefix: JSONPrefixRecognizer {
             state = .keyOrEnd
         case .keyOrEnd, .key:
             if space { return true }
-            if byte == UInt8(ascii: "\"") { state = .string(isKey: true); return true }
+            if byte == UInt8(ascii: "\"") { state = .string(isKey: true, .plain); return true }
             guard case .keyOrEnd = state, byte == UInt8(ascii: "}") else { return false }
             close()
         case .colon:
@@ -100,23 +97,19 @@ struct JSONObjectPrefix: JSONPrefixRecognizer {
             case (UInt8(ascii: "}"), .object?), (UInt8(ascii: "]"), .array?): close()
             default: return false
             }
-        case .string(let isKey):
-            if byte == UInt8(ascii: "\"") { state = isKey ? .colon : .afterValue }
-            else if byte == UInt8(ascii: "\\") { state = .escape(isKey: isKey) }
-            else if byte < 0x20 { return false }
-        case .escape(let isKey):
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                state = .string(isKey: isKey)
-            case UInt8(ascii: "u"): state = .unicode(isKey: isKey, digitsLeft: 4)
-            default: return false
-            }
-        case .unicode(let isKey, let left):
-            guard isHexDigit(byte) else { return false }
-            state = left == 1 ? .string(isKey: isKey) : .unicode(isKey: isKey, digitsLeft: left - 1)
+        case .string(let isKey, let s):
+            guard let next = JSONLexer.stringByte(s, byte) else { return false }
+            state = next.map { .string(isKey: isKey, $0) } ?? (isKey ? .colon : .afterValue)
         case .number(let n):
-            return feedNumber(n, byte)
+            if let next = JSONLexer.numberByte(n, byte, integer: false) {
+                state = .number(next)
+                return true
+            }
+            guard JSONLexer.isAccepting(n) else { return false }
+            // The number is complete; the byte belongs to what follows it (and is counted there).
+            state = .afterValue
+            spaces = 0
+            return feed(byte)
         case .literal(let word, let next):
             guard word.withUTF8Buffer({ $0[next] }) == byte else { return false }
             state = next + 1 == word.utf8CodeUnitCount ? .afterValue : .literal(word: word, next: next + 1)
@@ -130,10 +123,8 @@ struct JSONObjectPrefix: JSONPrefixRecognizer {
         switch byte {
         case UInt8(ascii: "{"): stack.append(.object); state = .keyOrEnd
         case UInt8(ascii: "["): stack.append(.array); state = .valueOrEnd
-        case UInt8(ascii: "\""): state = .string(isKey: false)
-        case UInt8(ascii: "-"): state = .number(.sign)
-        case UInt8(ascii: "0"): state = .number(.zero)
-        case UInt8(ascii: "1")...UInt8(ascii: "9"): state = .number(.integer)
+        case UInt8(ascii: "\""): state = .string(isKey: false, .plain)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): state = .number(JSONLexer.numberStart(byte, integer: false)!)
         case UInt8(ascii: "t"): state = .literal(word: "true", next: 1)
         case UInt8(ascii: "f"): state = .literal(word: "false", next: 1)
         case UInt8(ascii: "n"): state = .literal(word: "null", next: 1)
@@ -142,47 +133,68 @@ struct JSONObjectPrefix: JSONPrefixRecognizer {
         return true
     }
 
-    /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, ended by the first byte that cannot continue it.
-    private mutating func feedNumber(_ n: Number, _ byte: UInt8) -> Bool {
-        let digit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
-        let exponentMark = byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
-        switch n {
-        case .sign:
-            guard digit else { return false }
-            state = .number(byte == UInt8(ascii: "0") ? .zero : .integer)
-            return true
-        case .zero, .integer, .fraction:
-            if digit && n != .zero { return true }
-            if byte == UInt8(ascii: "."), n != .fraction { state = .number(.dot); return true }
-            if exponentMark { state = .number(.exponent); return true }
-        case .dot:
-            guard digit else { return false }
-            state = .number(.fraction)
-            return true
-        case .exponent:
-            if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") { state = .number(.exponentSign); return true }
-            guard digit else { return false }
-            state = .number(.exponentDigits)
-            return true
-        case .exponentSign:
-            guard digit else { return false }
-            state = .number(.exponentDigits)
-            return true
-        case .exponentDigits:
-            if digit { return true }
-        }
-        // The number is complete; the byte belongs to what follows it (and is counted there).
-        state = .afterValue
-        spaces = 0
-        return feed(byte)
-    }
-
     private mutating func close() {
         stack.removeLast()
         state = stack.isEmpty ? .done : .afterValue
     }
+}
 
-    private func isHexDigit(_ b: UInt8) -> Bool {
+/// The lexical parts both JSON recognizers share: strings, numbers, white space.
+enum JSONLexer {
+    enum StringState: Hashable, Sendable { case plain, escape, unicode(digitsLeft: Int) }
+    enum Number: Hashable, Sendable { case sign, zero, integer, dot, fraction, exponent, exponentSign, exponentDigits }
+
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+
+    /// A string byte after `"`: nil when it is not allowed, .some(nil) when it closes the string.
+    static func stringByte(_ state: StringState, _ byte: UInt8) -> StringState?? {
+        switch state {
+        case .plain:
+            if byte == UInt8(ascii: "\"") { return .some(nil) }
+            if byte == UInt8(ascii: "\\") { return .escape }
+            return byte < 0x20 ? nil : .plain
+        case .escape:
+            if byte == UInt8(ascii: "u") { return .unicode(digitsLeft: 4) }
+            return Array("\"\\/bfnrt".utf8).contains(byte) ? .plain : nil
+        case .unicode(let left):
+            guard isHexDigit(byte) else { return nil }
+            return left == 1 ? .plain : .unicode(digitsLeft: left - 1)
+        }
+    }
+
+    /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (no fraction or exponent for `integer`).
+    static func numberStart(_ byte: UInt8, integer: Bool) -> Number? {
+        if byte == UInt8(ascii: "-") { return .sign }
+        if byte == UInt8(ascii: "0") { return .zero }
+        return (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(byte) ? .integer : nil
+    }
+
+    /// The next number state, or nil when `byte` does not continue the number.
+    static func numberByte(_ n: Number, _ byte: UInt8, integer: Bool) -> Number? {
+        let digit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        let exponentMark = !integer && (byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E"))
+        switch n {
+        case .sign:
+            if byte == UInt8(ascii: "0") { return .zero }
+            return digit ? .integer : nil
+        case .zero, .integer, .fraction:
+            if digit && n != .zero { return n }
+            if byte == UInt8(ascii: "."), n != .fraction, !integer { return .dot }
+            return exponentMark ? .exponent : nil
+        case .dot:
+            return digit ? .fraction : nil
+        case .exponent:
+            if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") { return .exponentSign }
+            return digit ? .exponentDigits : nil
+        case .exponentSign, .exponentDigits:
+            return digit ? .exponentDigits : nil
+        }
+    }
+
+    /// A number that may end here.
+    static func isAccepting(_ n: Number) -> Bool { [.zero, .integer, .fraction, .exponentDigits].contains(n) }
+
+    static func isHexDigit(_ b: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(b)
             || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(b)
     }

@@ -189,8 +189,8 @@ public struct JSONSchemaError: Error, CustomStringConvertible, Sendable {
 /// a byte is accepted when some completion of the text is valid. White space between tokens is
 /// bounded as in `JSONObjectPrefix`.
 struct JSONSchemaPrefix: JSONPrefixRecognizer {
-    enum Number: Hashable, Sendable { case sign, zero, integer, dot, fraction, exponent, exponentSign, exponentDigits }
-    enum StringState: Hashable, Sendable { case plain, escape, unicode(digitsLeft: Int) }
+    typealias Number = JSONLexer.Number
+    typealias StringState = JSONLexer.StringState
     enum ObjectPhase: Hashable, Sendable { case open, key, colon(value: Int), afterValue }
     enum ArrayPhase: Hashable, Sendable { case open, value, afterValue }
     enum Frame: Hashable, Sendable {
@@ -231,7 +231,7 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
 
     private static func isComplete(_ r: Reading) -> Bool {
         if r.stack.isEmpty { return true }
-        if r.stack.count == 1, case .number(_, let n) = r.stack[0] { return [.zero, .integer, .fraction, .exponentDigits].contains(n) }
+        if r.stack.count == 1, case .number(_, let n) = r.stack[0] { return JSONLexer.isAccepting(n) }
         return false
     }
 
@@ -245,7 +245,7 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
 
     private func step(_ reading: Reading, _ byte: UInt8, into out: inout [Reading]) {
         var r = reading
-        let space = byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+        let space = JSONLexer.isSpace(byte)
         guard let top = r.stack.popLast() else {  // the document is complete: a little white space may follow
             if space && r.spaces < 2 {
                 r.spaces += 1
@@ -270,14 +270,14 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
             out.append(r)
 
         case .string(let state):
-            guard let s = Self.stringByte(state, byte) else { return }
+            guard let s = JSONLexer.stringByte(state, byte) else { return }
             if let s { r.stack.append(.string(s)) }
             out.append(r)
 
         case .key(let bytes, let state):
             guard case .object(let node, var seen, _)? = r.stack.popLast(),
                   case .object(let properties, _, let additional) = grammar.nodes[node] else { return }
-            guard let s = Self.stringByte(state, byte) else { return }
+            guard let s = JSONLexer.stringByte(state, byte) else { return }
             guard let s else {  // the key is complete
                 if let i = properties.indices.first(where: { properties[$0].key == bytes && !seen.contains($0) }) {
                     seen.append(i)
@@ -349,10 +349,10 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
             }
 
         case .number(let integer, let n):
-            if let m = Self.numberByte(n, byte, integer: integer) {
+            if let m = JSONLexer.numberByte(n, byte, integer: integer) {
                 r.stack.append(.number(integer: integer, state: m))
                 out.append(r)
-            } else if [.zero, .integer, .fraction, .exponentDigits].contains(n) {
+            } else if JSONLexer.isAccepting(n) {
                 // The number is complete; the byte belongs to what follows it.
                 r.spaces = 0
                 step(r, byte, into: &out)
@@ -375,7 +375,7 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
             case UInt8(ascii: "f"): return start(JSONSchemaGrammar.falseNode, byte, reading, into: &out)
             case UInt8(ascii: "n"): return start(JSONSchemaGrammar.nullNode, byte, reading, into: &out)
             default:
-                guard let n = Self.numberStart(byte, integer: false) else { return }
+                guard let n = JSONLexer.numberStart(byte, integer: false) else { return }
                 r.stack.append(.number(integer: false, state: n))
             }
             out.append(r)
@@ -392,7 +392,7 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
             r.stack.append(.string(.plain))
             out.append(r)
         case .number(let integer):
-            guard let n = Self.numberStart(byte, integer: integer) else { return }
+            guard let n = JSONLexer.numberStart(byte, integer: integer) else { return }
             r.stack.append(.number(integer: integer, state: n))
             out.append(r)
         case .literal(let text):
@@ -400,55 +400,6 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
             if text.count > 1 { r.stack.append(.literal(node: node, next: 1)) }
             out.append(r)
         }
-    }
-
-    /// A string byte: nil when the byte is not allowed, .some(nil) when it closes the string.
-    private static func stringByte(_ state: StringState, _ byte: UInt8) -> StringState?? {
-        switch state {
-        case .plain:
-            if byte == UInt8(ascii: "\"") { return .some(nil) }
-            if byte == UInt8(ascii: "\\") { return .escape }
-            return byte < 0x20 ? nil : .plain
-        case .escape:
-            if byte == UInt8(ascii: "u") { return .unicode(digitsLeft: 4) }
-            return Array("\"\\/bfnrt".utf8).contains(byte) ? .plain : nil
-        case .unicode(let left):
-            guard isHexDigit(byte) else { return nil }
-            return left == 1 ? .plain : .unicode(digitsLeft: left - 1)
-        }
-    }
-
-    private static func numberStart(_ byte: UInt8, integer: Bool) -> Number? {
-        if byte == UInt8(ascii: "-") { return .sign }
-        if byte == UInt8(ascii: "0") { return .zero }
-        return (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(byte) ? .integer : nil
-    }
-
-    /// The next number state, or nil when `byte` does not continue the number.
-    private static func numberByte(_ n: Number, _ byte: UInt8, integer: Bool) -> Number? {
-        let digit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-        let exponentMark = !integer && (byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E"))
-        switch n {
-        case .sign:
-            if byte == UInt8(ascii: "0") { return .zero }
-            return digit ? .integer : nil
-        case .zero, .integer, .fraction:
-            if digit && n != .zero { return n }
-            if byte == UInt8(ascii: "."), n != .fraction, !integer { return .dot }
-            return exponentMark ? .exponent : nil
-        case .dot:
-            return digit ? .fraction : nil
-        case .exponent:
-            if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") { return .exponentSign }
-            return digit ? .exponentDigits : nil
-        case .exponentSign, .exponentDigits:
-            return digit ? .exponentDigits : nil
-        }
-    }
-
-    private static func isHexDigit(_ b: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(b)
-            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(b)
     }
 }
 
