@@ -11,6 +11,8 @@ people, topics, …) from separate pools. `split` is "train" or "heldout" everyw
 """
 import json
 import random
+import re
+from pathlib import Path
 
 # --------------------------------------------------------------------------------------------
 # Value pools: (train, held-out)
@@ -73,8 +75,8 @@ SYLLABLES = ["ka", "lo", "mi", "ra", "to", "ve", "zu", "na", "pe", "qui", "dor",
              "yo", "zi", "bru", "cla", "ny", "ox", "sta", "vo", "ix"]
 CONSONANTS, VOWELS = "bcdfghjklmnprstvwxyz", "aeiouy"
 MADE_UP_RATE = 0.7       # argument values
-FIXED_NAME_RATE = 0.25   # tool names from the list rather than with a made-up word
-FIXED_KEY_RATE = 0.3     # parameter names from the list
+FIXED_NAME_RATE = 0.1    # tool names from the list rather than with a made-up word
+FIXED_KEY_RATE = 0.2     # parameter names from the list
 
 
 def made_up(rng, syllables=None):
@@ -86,6 +88,12 @@ def made_up(rng, syllables=None):
     return "".join(letters)
 
 
+def novel(rng, syllables=None):
+    """A word the model cannot have memorised for the slot it fills: a made-up one or, as often, a random
+    word from GLM-4.5's vocabulary, so that copying real-looking words is practised too."""
+    return rng.choice(WORDS) if rng.random() < 0.5 else made_up(rng, syllables)
+
+
 def pick(rng, pool, split):
     if split == "train" and rng.random() < MADE_UP_RATE:
         if pool is TICKERS:
@@ -95,9 +103,9 @@ def pick(rng, pool, split):
         if pool is DOMAINS_EMAIL:
             return f"{made_up(rng)}.{rng.choice(['com', 'org', 'net', 'io'])}"
         if pool is PEOPLE:
-            return made_up(rng)
-        words = rng.choice([1, 1, 2]) if pool is not TOPICS else rng.choice([1, 2])
-        text = " ".join(made_up(rng).title() for _ in range(words))
+            return novel(rng)
+        words = rng.choice([1, 1, 2]) if pool not in (TOPICS, ALARM_LABELS) else rng.choice([1, 2, 3])
+        text = " ".join(novel(rng).title() for _ in range(words))
         return text.lower() if pool in (TOPICS, ALARM_LABELS) else text
     return rng.choice(pool[0] if split == "train" else pool[1])
 
@@ -141,13 +149,14 @@ VERBS = ["get", "fetch", "find", "query", "check", "read", "retrieve", "show", "
 
 
 def tool_name(rng, split, train, held, noun):
-    """A training tool is named from the list or, often, with a made-up word in its name (never a
-    held-out name); held-out tools use the held-out list."""
+    """A training tool is named from the list or, mostly, with made-up or random vocabulary words in its
+    name (never a held-out name); held-out tools use the held-out list."""
     if split != "train" or rng.random() < FIXED_NAME_RATE:
         return variant(rng, split, train, held)
-    verb, word = rng.choice(VERBS), made_up(rng)
+    verb, word, other = rng.choice(VERBS), novel(rng), novel(rng)
     return rng.choice([f"{verb}_{noun}_{word}", f"{word}_{noun}", f"{word}_{verb}_{noun}", f"{noun}_{word}",
-                       f"{word}", f"{verb}_{word}"])
+                       f"{word}", f"{verb}_{word}", f"{word}_{other}", f"{verb}_{word}_{other}",
+                       f"{word}_{noun}_{other}"])
 
 
 def key_names(rng, split, train, held):
@@ -156,18 +165,50 @@ def key_names(rng, split, train, held):
     if split != "train" or rng.random() < FIXED_KEY_RATE:
         return names
     single = isinstance(names, str)
-    out = [n if rng.random() < 0.3 else rng.choice([f"{n}_{made_up(rng, 1)}", made_up(rng), f"{made_up(rng, 1)}_{n}"])
+    out = [n if rng.random() < 0.2 else rng.choice([f"{n}_{novel(rng, 1)}", novel(rng), f"{novel(rng, 1)}_{n}",
+                                                       f"{novel(rng)}_{novel(rng)}"])
            for n in ([names] if single else names)]
     if len(set(out)) < len(out):
         return names
     return out[0] if single else tuple(out)
 
 
+MORE_DESCRIPTIONS = {  # more training wordings, so that a tool's domain is read from words, not one sentence
+    "weather": ["Get the current weather in a city.", "Return the weather conditions for a location.",
+                "Fetch temperature and sky conditions for a place.", "Current weather data for a city."],
+    "stock": ["Get the current price of a stock.", "Return a stock quote for a ticker symbol.",
+              "Fetch the latest trading price of a stock.", "Stock prices by ticker."],
+    "search": ["Run a web search.", "Return web results that match a query.",
+               "Search engine results for some words.", "Query the web."],
+    "calendar": ["Add a new event to the calendar.", "Schedule a meeting on the calendar.",
+                 "Create an appointment with a date and time.", "Calendar: make an event."],
+    "calculator": ["Calculate a math expression.", "Return the result of a calculation.",
+                   "Evaluate numbers and operators.", "A calculator for expressions."],
+    "email": ["Send an email message.", "Email someone with a subject line.", "Write and send an email.",
+              "Email sender."],
+    "translate": ["Translate text from one language into another.", "Return a translation of some text.",
+                  "Translation into a target language.", "Translate words into a language."],
+    "local_time": ["Get the local time for a city.", "Return the current time in a location.",
+                   "Local time by city.", "What time it is in a place."],
+    "currency": ["Convert money between two currencies.", "Currency conversion with exchange rates.",
+                 "Convert an amount from one currency into another.", "Exchange rates: convert an amount."],
+    "flights": ["Find flights from one city to another.", "Search flight options for a date.",
+                "Flights between an origin and a destination.", "Look for a flight on a given date."],
+    "restaurant": ["Find a restaurant that serves a cuisine.", "Restaurant search by food and city.",
+                   "Recommend restaurants in a city.", "Search for places to dine."],
+    "music": ["Play a song by title.", "Play music.", "Music player: play a song.", "Start a song."],
+    "news": ["Get news headlines about a topic.", "Return the latest news on a subject.",
+             "Headlines and news articles by topic.", "Fetch news about a topic."],
+    "alarm": ["Set an alarm with a label.", "Create an alarm for a time.", "Alarm clock: set a time and a label.",
+              "Schedule an alarm."],
+}
+
+
 def weather(rng, split):
     name = tool_name(rng, split, ["get_current_weather", "get_weather", "weather_now", "fetch_weather",
                                 "current_conditions"], ["lookup_weather", "weather_report"], "weather")
     desc = variant(rng, split, ["Get the current weather in a given location", "Get the current weather for a city.",
-                                "Returns temperature and conditions for a place."],
+                                "Returns temperature and conditions for a place."] + MORE_DESCRIPTIONS["weather"],
                    ["Look up today's weather in a city.", "Report the weather at a location."])
     loc_key = key_names(rng, split, ["location", "city", "place"], ["city_name", "where"])
     loc = pick(rng, CITIES, split)
@@ -197,7 +238,8 @@ def weather(rng, split):
 
 def stock(rng, split):
     name = tool_name(rng, split, ["get_stock_price", "stock_quote", "fetch_stock_price"], ["get_share_price"], "stock")
-    desc = variant(rng, split, ["Get the latest price of a stock.", "Returns the current stock price for a ticker."],
+    desc = variant(rng, split, ["Get the latest price of a stock.", "Returns the current stock price for a ticker."]
+                   + MORE_DESCRIPTIONS["stock"],
                    ["Look up what a share costs right now."])
     key = key_names(rng, split, ["symbol", "ticker"], ["stock_symbol"])
     sym = pick(rng, TICKERS, split)
@@ -213,7 +255,8 @@ def stock(rng, split):
 
 def search(rng, split):
     name = tool_name(rng, split, ["web_search", "search", "search_web"], ["internet_search"], "search")
-    desc = variant(rng, split, ["Search the web for a query.", "Search the internet and return results."],
+    desc = variant(rng, split, ["Search the web for a query.", "Search the internet and return results."]
+                   + MORE_DESCRIPTIONS["search"],
                    ["Find pages on the internet about something."])
     key = key_names(rng, split, ["query", "q"], ["search_terms"])
     topic = pick(rng, TOPICS, split)
@@ -228,7 +271,8 @@ def search(rng, split):
 
 def calendar(rng, split):
     name = tool_name(rng, split, ["create_event", "add_calendar_event", "schedule_meeting"], ["book_event"], "event")
-    desc = variant(rng, split, ["Create a calendar event.", "Add an event to the user's calendar."],
+    desc = variant(rng, split, ["Create a calendar event.", "Add an event to the user's calendar."]
+                   + MORE_DESCRIPTIONS["calendar"],
                    ["Put an entry in the calendar."])
     tk, dk, ck = key_names(rng, split, [("title", "date", "time"), ("name", "day", "start_time")],
                          [("event_title", "event_date", "at")])
@@ -247,7 +291,8 @@ def calendar(rng, split):
 
 def calculator(rng, split):
     name = tool_name(rng, split, ["calculate", "calculator", "evaluate_expression"], ["compute"], "math")
-    desc = variant(rng, split, ["Evaluate a math expression.", "Calculate the value of an arithmetic expression."],
+    desc = variant(rng, split, ["Evaluate a math expression.", "Calculate the value of an arithmetic expression."]
+                   + MORE_DESCRIPTIONS["calculator"],
                    ["Do arithmetic on an expression."])
     key = key_names(rng, split, ["expression", "expr"], ["formula"])
     a, b = rng.randint(2, 999), rng.randint(2, 99)
@@ -262,7 +307,8 @@ def calculator(rng, split):
 
 def email(rng, split):
     name = tool_name(rng, split, ["send_email", "email_send", "compose_email"], ["mail_message"], "email")
-    desc = variant(rng, split, ["Send an email.", "Send an email to a recipient."], ["Deliver a mail to someone."])
+    desc = variant(rng, split, ["Send an email.", "Send an email to a recipient."]
+                   + MORE_DESCRIPTIONS["email"], ["Deliver a mail to someone."])
     tk, sk = key_names(rng, split, [("to", "subject"), ("recipient", "subject")], [("address", "topic")])
     who = f"{pick(rng, PEOPLE, split)}@{pick(rng, DOMAINS_EMAIL, split)}"
     subj = pick(rng, EVENTS, split)
@@ -276,7 +322,8 @@ def email(rng, split):
 
 def translate(rng, split):
     name = tool_name(rng, split, ["translate_text", "translate"], ["translator"], "translate")
-    desc = variant(rng, split, ["Translate text into another language."], ["Convert a sentence to a language."])
+    desc = variant(rng, split, ["Translate text into another language."]
+                   + MORE_DESCRIPTIONS["translate"], ["Convert a sentence to a language."])
     xk, lk = key_names(rng, split, [("text", "target_language"), ("text", "language")], [("sentence", "to_lang")])
     text, lang = pick(rng, PHRASES, split), pick(rng, LANGUAGES, split)
     user = variant(rng, split, ["Translate \"{x}\" into {l}.", "How do you say \"{x}\" in {l}?",
@@ -289,7 +336,8 @@ def translate(rng, split):
 
 def local_time(rng, split):
     name = tool_name(rng, split, ["get_time", "current_time", "get_local_time"], ["what_time"], "time")
-    desc = variant(rng, split, ["Get the current local time in a city.", "Returns the time in a place."],
+    desc = variant(rng, split, ["Get the current local time in a city.", "Returns the time in a place."]
+                   + MORE_DESCRIPTIONS["local_time"],
                    ["Tell the clock time somewhere."])
     key = key_names(rng, split, ["city", "location", "timezone"], ["zone"])
     loc = pick(rng, CITIES, split)
@@ -302,7 +350,8 @@ def local_time(rng, split):
 
 def currency(rng, split):
     name = tool_name(rng, split, ["convert_currency", "currency_convert", "exchange_money"], ["fx_convert"], "currency")
-    desc = variant(rng, split, ["Convert an amount between currencies."], ["Change money from one currency to another."])
+    desc = variant(rng, split, ["Convert an amount between currencies."]
+                   + MORE_DESCRIPTIONS["currency"], ["Change money from one currency to another."])
     ak, fk, tk = key_names(rng, split, [("amount", "from_currency", "to_currency"), ("amount", "from", "to")],
                          [("value", "source_currency", "target_currency")])
     amount = rng.choice([5, 10, 20, 50, 75, 100, 120, 250, 500, 1000, 1500])
@@ -321,7 +370,8 @@ def currency(rng, split):
 
 def flights(rng, split):
     name = tool_name(rng, split, ["search_flights", "find_flights"], ["flight_search"], "flights")
-    desc = variant(rng, split, ["Search for flights between two cities on a date."], ["List flights for a trip."])
+    desc = variant(rng, split, ["Search for flights between two cities on a date."]
+                   + MORE_DESCRIPTIONS["flights"], ["List flights for a trip."])
     ok, dk, tk = key_names(rng, split, [("origin", "destination", "date"), ("from_city", "to_city", "date")],
                          [("departure_city", "arrival_city", "travel_date")])
     a = pick(rng, CITIES, split)
@@ -343,7 +393,8 @@ def flights(rng, split):
 
 def restaurant(rng, split):
     name = tool_name(rng, split, ["find_restaurant", "search_restaurants"], ["restaurant_finder"], "restaurant")
-    desc = variant(rng, split, ["Find restaurants by cuisine in a city."], ["Suggest a place to eat."])
+    desc = variant(rng, split, ["Find restaurants by cuisine in a city."]
+                   + MORE_DESCRIPTIONS["restaurant"], ["Suggest a place to eat."])
     ck, lk = key_names(rng, split, [("cuisine", "city"), ("food", "location")], [("kind_of_food", "near")])
     cu, loc = pick(rng, CUISINES, split), pick(rng, CITIES, split)
     user = variant(rng, split, ["Find a {c} restaurant in {l}.", "Where can I eat {c} food in {l}?",
@@ -358,7 +409,7 @@ def restaurant(rng, split):
 
 def music(rng, split):
     name = tool_name(rng, split, ["play_music", "play_song"], ["start_playback"], "music")
-    desc = variant(rng, split, ["Play a song."], ["Start playing a track."])
+    desc = variant(rng, split, ["Play a song."] + MORE_DESCRIPTIONS["music"], ["Start playing a track."])
     key = key_names(rng, split, ["song", "title"], ["track"])
     song = pick(rng, SONGS, split)
     user = variant(rng, split, ["Play {s}.", "Put on {s} please.", "I want to hear {s}."],
@@ -369,7 +420,8 @@ def music(rng, split):
 
 def news(rng, split):
     name = tool_name(rng, split, ["get_news", "fetch_headlines"], ["news_lookup"], "news")
-    desc = variant(rng, split, ["Get the latest news headlines on a topic."], ["Find recent news stories."])
+    desc = variant(rng, split, ["Get the latest news headlines on a topic."]
+                   + MORE_DESCRIPTIONS["news"], ["Find recent news stories."])
     key = key_names(rng, split, ["topic", "category"], ["subject"])
     topic = pick(rng, TOPICS, split)
     user = variant(rng, split, ["What's the latest news on {t}?", "Any news about {t}?", "Show me headlines about {t}."],
@@ -382,7 +434,8 @@ def news(rng, split):
 
 def alarm(rng, split):
     name = tool_name(rng, split, ["set_alarm", "set_reminder"], ["create_alarm"], "alarm")
-    desc = variant(rng, split, ["Set an alarm at a time with a label."], ["Ring at a given time."])
+    desc = variant(rng, split, ["Set an alarm at a time with a label."]
+                   + MORE_DESCRIPTIONS["alarm"], ["Ring at a given time."])
     tk, lk = key_names(rng, split, [("time", "label"), ("time", "message")], [("when", "note")])
     c, label = clock(rng), pick(rng, ALARM_LABELS, split)
     user = variant(rng, split, ["Set an alarm for {c} to {x}.", "Remind me at {c} to {x}.", "Wake me at {c}, label {x}."],
@@ -520,10 +573,26 @@ def completion(thinking, thought, body, stop):
     return f"\n{body}{stop}"
 
 
+OPENERS = ["Please ", "Hey, ", "Hi! ", "Quick one: ", "Could you help me? ", "Hello. ", "I have a request: "]
+CLOSERS = [" Thanks!", " Thank you.", " Please.", " Cheers", " Thanks a lot."]
+
+
 def make_case(domain, rng, split):
     case = domain(rng, split)
     case.domain = domain
     return case
+
+
+def wrap(rng, split, request):
+    """In training a request is sometimes wrapped in a greeting or thanks, so that the words that matter
+    are found among others."""
+    if split != "train" or rng.random() >= 0.3:
+        return request
+    if rng.random() < 0.6:
+        request = rng.choice(OPENERS) + request[0].lower() + request[1:]
+    if request[-1] in ".?!" and rng.random() < 0.5:
+        request += rng.choice(CLOSERS)
+    return request
 
 
 def same_tool(first, second):
@@ -597,7 +666,7 @@ def make_example(rng, split, kind=None):
     tools = list({t["function"]["name"]: t for t in tools}.values())
     tools += distractors(rng, split, [c.domain for c in cases], rng.randint(0, 3))
     rng.shuffle(tools)
-    messages.append({"role": "user", "content": join_users(cases)})
+    messages.append({"role": "user", "content": wrap(rng, split, join_users(cases))})
     calls = [{"name": c.name, "arguments": c.args} for c in cases]
     if kind == "call":
         thought = "The user wants " + " and ".join(c.about for c in cases) + ". I will call " + \
@@ -670,8 +739,33 @@ def held_out_words():
 DRILL_WORDS = [w for w in COMMON_WORDS if w not in held_out_words()]
 
 
+def held_out_text_words():
+    """Every word of the held-out pools, tools, phrasings and answers."""
+    rng, texts = random.Random(0), []
+    for _ in range(3000):
+        case = rng.choice(DOMAINS)(rng, "heldout")
+        texts += [json.dumps(case.tool), case.user, case.answer, json.dumps(case.result)]
+        texts += [chat_case(rng, "heldout")[0]]
+    for pool in [CITIES, TICKERS, PEOPLE, DOMAINS_EMAIL, TOPICS, LANGUAGES, PHRASES, CURRENCIES, EVENTS, CUISINES,
+                 SONGS, ALARM_LABELS, GREETINGS, IDENTITY_Q, THANKS, STORY_Q]:
+        texts += pool[1]
+    return set(re.findall(r"[a-z]+", " ".join(texts).lower()))
+
+
+def vocabulary_words():
+    """Lower-case words of 3 to 10 letters in GLM-4.5's own vocabulary (../shared/tokenizer), less those
+    of any held-out text: random real-looking names and values (about 25,000 of them)."""
+    path = Path(__file__).resolve().parents[2].parent / "shared" / "tokenizer" / "glm45" / "tokenizer.json"
+    vocab = json.loads(path.read_text())["model"]["vocab"]
+    words = {t[1:] for t in vocab if t.startswith("\u0120") and re.fullmatch(r"[a-z]{3,10}", t[1:])}
+    return sorted(words - held_out_text_words())
+
+
+WORDS = vocabulary_words()
+
+
 def drill_name(rng):
-    parts = [rng.choice(DRILL_WORDS) if rng.random() < 0.5 else made_up(rng, rng.randint(1, 3))
+    parts = [rng.choice(DRILL_WORDS) if rng.random() < 0.4 else novel(rng, rng.randint(1, 3))
              for _ in range(rng.choice([1, 2, 2, 3]))]
     return "_".join(parts) if rng.random() < 0.7 else " ".join(parts).title()
 
