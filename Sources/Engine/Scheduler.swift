@@ -2,8 +2,9 @@
 // loop: admit waiting requests (prefix match + allocate) → build one forward batch from the
 // decode tokens of every running request plus prefill chunks → sample per request → emit →
 // free what finished. With speculative decoding a greedy request feeds its MTP draft after its
-// decode token, and an MTP pass over the positions each step kept drafts the next one. The scheduler is synchronous and single-threaded; `BatchingEngine` runs
-// it on a dedicated thread, and tests drive it step by step.
+// decode token, and an MTP pass over the positions each step kept drafts the next one. The
+// scheduler is synchronous and single-threaded; `BatchingEngine` runs it on a dedicated
+// thread, and tests drive it step by step.
 import Foundation
 import Models
 import Sampling

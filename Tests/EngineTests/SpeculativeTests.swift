@@ -70,6 +70,18 @@ struct SpeculativeTests {
         #expect(scheduler.stats.usedBlocks == 0)
     }
 
+    @Test("a request that fills the context to its last position ends normally (its last token is never fed, so a draft always fits)")
+    func lastPosition() async throws {
+        let model = try EngineFixtures.model("mtp")
+        var maker = PromptMaker(seed: 22, vocab: model.config.vocabSize)
+        let context = model.config.maxPositionEmbeddings
+        let request = GenerationRequest(prompt: maker.tokens(10), maxTokens: context - 10)
+        let scheduler = try Scheduler(model: model, options: options())
+        let t = try run(scheduler, [request])[0]
+        #expect(t.error == nil)
+        #expect(withoutCacheUsage(t.events) == (try await serialEvents(model, request)))
+    }
+
     @Test("a checkpoint without an MTP layer cannot speculate")
     func needsMTP() throws {
         #expect(throws: EngineConfigurationError.self) {
