@@ -124,7 +124,8 @@ struct JSONObjectPrefix: JSONPrefixRecognizer {
         case UInt8(ascii: "{"): stack.append(.object); state = .keyOrEnd
         case UInt8(ascii: "["): stack.append(.array); state = .valueOrEnd
         case UInt8(ascii: "\""): state = .string(isKey: false, .plain)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): state = .number(JSONLexer.numberStart(byte, integer: false)!)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            state = .number(JSONLexer.numberStart(byte, integer: false)!)
         case UInt8(ascii: "t"): state = .literal(word: "true", next: 1)
         case UInt8(ascii: "f"): state = .literal(word: "false", next: 1)
         case UInt8(ascii: "n"): state = .literal(word: "null", next: 1)
