@@ -12,7 +12,6 @@ import OrderedJSON
 /// enforced; anything that would change the structure and is not listed above is refused.
 public struct JSONSchemaGrammar: Sendable {
     enum Node: Sendable {
-        case any
         case alternatives([Int])
         /// `properties`: each key's JSON-escaped bytes (no quotes) and value node.
         case object(properties: [(key: [UInt8], node: Int)], required: [Int], additional: Int?)
@@ -23,10 +22,13 @@ public struct JSONSchemaGrammar: Sendable {
         case literal([UInt8])
     }
 
-    static let anyNode = 0, trueNode = 1, falseNode = 2, nullNode = 3, anyObjectNode = 4, anyArrayNode = 5
-    private(set) var nodes: [Node] = [.any, .literal(Array("true".utf8)), .literal(Array("false".utf8)),
-                                      .literal(Array("null".utf8)), .object(properties: [], required: [], additional: anyNode),
-                                      .array(items: anyNode, minItems: 0, maxItems: nil)]
+    /// Any JSON value: one of the seven nodes after it.
+    static let anyNode = 0, trueNode = 1, falseNode = 2, nullNode = 3
+    private(set) var nodes: [Node] = [
+        .alternatives(Array(1...7)), .literal(Array("true".utf8)), .literal(Array("false".utf8)), .literal(Array("null".utf8)),
+        .object(properties: [], required: [], additional: anyNode), .array(items: anyNode, minItems: 0, maxItems: nil),
+        .string, .number(integer: false),
+    ]
     /// The node of the whole document.
     private(set) var root = 0
 
@@ -170,7 +172,7 @@ public struct JSONSchemaGrammar: Sendable {
                 target = next
             }
             // Reserve the node first: the target may refer back to itself.
-            let slot = add(.any, into: &nodes)
+            let slot = add(.alternatives([]), into: &nodes)
             references[ref] = slot
             let compiled = try compile(target, at: ref, into: &nodes)
             nodes[slot] = .alternatives([compiled])
@@ -366,19 +368,6 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
         switch grammar.nodes[node] {
         case .alternatives(let options):
             for option in options { start(option, byte, reading, into: &out) }
-        case .any:
-            switch byte {
-            case UInt8(ascii: "{"): r.stack.append(.object(node: JSONSchemaGrammar.anyObjectNode, seen: [], phase: .open))
-            case UInt8(ascii: "["): r.stack.append(.array(node: JSONSchemaGrammar.anyArrayNode, count: 0, phase: .open))
-            case UInt8(ascii: "\""): r.stack.append(.string(.plain))
-            case UInt8(ascii: "t"): return start(JSONSchemaGrammar.trueNode, byte, reading, into: &out)
-            case UInt8(ascii: "f"): return start(JSONSchemaGrammar.falseNode, byte, reading, into: &out)
-            case UInt8(ascii: "n"): return start(JSONSchemaGrammar.nullNode, byte, reading, into: &out)
-            default:
-                guard let n = JSONLexer.numberStart(byte, integer: false) else { return }
-                r.stack.append(.number(integer: false, state: n))
-            }
-            out.append(r)
         case .object:
             guard byte == UInt8(ascii: "{") else { return }
             r.stack.append(.object(node: node, seen: [], phase: .open))
