@@ -68,6 +68,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard longPromptLength > 0 else { throw ValidationError("--long-prompt-len must be positive") }
         guard streams > 0 else { throw ValidationError("--streams must be positive") }
         _ = try concurrencyLevels()
+        _ = try ServeCommand.speculativeDraftTokens(speculativeAlgorithm)
     }
 
     func concurrencyLevels() throws -> [Int] {
@@ -128,12 +129,7 @@ struct BenchCommand: AsyncParsableCommand {
         var options = EngineOptions(maxRunningRequests: max(16, streams + 1, try concurrencyLevels().max() ?? 1))
         if let c = chunkedPrefillSize { options.chunkedPrefillSize = c > 0 ? c : nil }
         options.enableRadixCache = !disableRadixCache
-        if let a = speculativeAlgorithm {
-            guard ServeCommand.mtpAlgorithms.contains(a.uppercased()) else {
-                throw ValidationError("--speculative-algorithm \(a): only EAGLE, NEXTN or MTP (the checkpoint's MTP layer)")
-            }
-            options.speculativeDraftTokens = 1
-        }
+        options.speculativeDraftTokens = try ServeCommand.speculativeDraftTokens(speculativeAlgorithm)
         print("model: \(model.modelPath ?? glm.checkpoint.directory.path)")
         print("backend: \(glm.backend.name) threads: \(glm.backend.threads) chunked_prefill: "
               + "\(options.chunkedPrefillSize.map(String.init) ?? "off") radix_cache: \(options.enableRadixCache)")

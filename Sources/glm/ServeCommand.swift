@@ -159,10 +159,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
-        if let a = speculativeAlgorithm, !Self.mtpAlgorithms.contains(a.uppercased()) {
-            throw ValidationError("--speculative-algorithm \(a): only drafts from the checkpoint's own MTP layer are supported "
-                                  + "(EAGLE, NEXTN or MTP)")
-        }
+        _ = try Self.speculativeDraftTokens(speculativeAlgorithm)
     }
 
     /// One line per accepted flag that does not do here what it does in SGLang.
@@ -193,11 +190,20 @@ struct ServeCommand: AsyncParsableCommand {
         o.maxTotalTokens = maxTotalTokens
         o.blockSize = pageSize
         o.enableRadixCache = !disableRadixCache
-        o.speculativeDraftTokens = speculativeAlgorithm == nil ? 0 : 1
+        o.speculativeDraftTokens = (try? Self.speculativeDraftTokens(speculativeAlgorithm)) ?? 0  // checked in validate()
         return o
     }
 
-    static let mtpAlgorithms: Set<String> = ["EAGLE", "NEXTN", "MTP"]
+    /// `--speculative-algorithm` as the MTP layer's drafts per step (0: off). EAGLE and NEXTN are
+    /// SGLang's names for drafting with the checkpoint's own MTP layer; others need another model.
+    static func speculativeDraftTokens(_ algorithm: String?) throws -> Int {
+        guard let algorithm else { return 0 }
+        guard ["EAGLE", "NEXTN", "MTP"].contains(algorithm.uppercased()) else {
+            throw ValidationError("--speculative-algorithm \(algorithm): only drafts from the checkpoint's own MTP layer are "
+                                  + "supported (EAGLE, NEXTN or MTP)")
+        }
+        return 1
+    }
 
     /// `a` and `b` name the same folder or repo id (after `~`, `.`, `..`, a trailing `/` and symlinks).
     static func samePath(_ a: String, _ b: String) -> Bool {
@@ -241,12 +247,12 @@ struct ServeCommand: AsyncParsableCommand {
             logger.notice("\(note)")
         }
         let configuration = serverConfiguration(demoDirectory: demo)
-        let options = engineOptions
+        let options = engineOptions, engineLogger = logger
         let makeEngine: EngineFactory = { model in
             var options = options
             if options.speculativeDraftTokens > 0 && !model.hasMTPLayer {
                 let layer = "model.layers.\(model.config.numHiddenLayers).*"
-                logger.notice("--speculative-algorithm: the checkpoint has no MTP layer (\(layer)); decoding one token per step")
+                engineLogger.notice("--speculative-algorithm: the checkpoint has no MTP layer (\(layer)); decoding one token per step")
                 options.speculativeDraftTokens = 0
             }
             return try BatchingEngine(model: model, options: options)
