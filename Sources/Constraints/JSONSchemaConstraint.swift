@@ -4,20 +4,23 @@ import OrderedJSON
 /// A JSON schema compiled for constrained decoding (`response_format: {"type": "json_schema"}`).
 ///
 /// Enforced: `type` (one or a list), `properties`, `required`, `additionalProperties`, `items`,
-/// `minItems`, `maxItems`, `enum`, `const`, `anyOf`, `oneOf` (as `anyOf`), a one-element
-/// `allOf`, `nullable`, and local `$ref`s into `$defs` / `definitions` (recursion allowed).
-/// Objects with `properties` take only those keys unless `additionalProperties` allows more (as
-/// OpenAI's strict mode and xgrammar do), each key at most once, in any order. Keywords that
-/// only narrow values further (`pattern`, `format`, `minimum`, `minLength`, …) are not
-/// enforced; anything that would change the structure and is not listed above is refused.
+/// `minItems`, `maxItems`, `minLength`, `maxLength` (characters as Python counts them),
+/// `minimum`, `maximum` and their exclusive forms on integers, `enum`, `const`, `anyOf`, `oneOf`
+/// (as `anyOf`), a one-element `allOf`, `nullable`, and local `$ref`s into `$defs` /
+/// `definitions` (recursion allowed). Objects with `properties` take only those keys unless
+/// `additionalProperties` allows more (as OpenAI's strict mode and xgrammar do), each key at
+/// most once, in any order. Keywords that only narrow values further (`pattern`, `format`,
+/// bounds on non-integer numbers, …) are not enforced; anything that would change the structure
+/// and is not listed above is refused.
 public struct JSONSchemaGrammar: Sendable {
     enum Node: Sendable {
         case alternatives([Int])
         /// `properties`: each key's JSON-escaped bytes (no quotes) and value node.
         case object(properties: [(key: [UInt8], node: Int)], required: [Int], additional: Int?)
         case array(items: Int, minItems: Int, maxItems: Int?)
-        case string
-        case number(integer: Bool)
+        case string(minLength: Int, maxLength: Int?)
+        /// `lowest` and `highest` are inclusive bounds, on integers only.
+        case number(integer: Bool, lowest: Int?, highest: Int?)
         /// A fixed JSON text: true, false, null, an `enum` member or `const`.
         case literal([UInt8])
     }
@@ -27,7 +30,7 @@ public struct JSONSchemaGrammar: Sendable {
     private(set) var nodes: [Node] = [
         .alternatives(Array(1...7)), .literal(Array("true".utf8)), .literal(Array("false".utf8)), .literal(Array("null".utf8)),
         .object(properties: [], required: [], additional: anyNode), .array(items: anyNode, minItems: 0, maxItems: nil),
-        .string, .number(integer: false),
+        .string(minLength: 0, maxLength: nil), .number(integer: false, lowest: nil, highest: nil),
     ]
     /// The node of the whole document.
     private(set) var root = 0
@@ -103,9 +106,15 @@ public struct JSONSchemaGrammar: Sendable {
 
         private mutating func compile(type: String, _ s: JSONObject, at path: String, into nodes: inout [Node]) throws -> Int {
             switch type {
-            case "string": return add(.string, into: &nodes)
-            case "integer": return add(.number(integer: true), into: &nodes)
-            case "number": return add(.number(integer: false), into: &nodes)
+            case "string":
+                let minLength = try count(s["minLength"], "\(path).minLength") ?? 0
+                let maxLength = try count(s["maxLength"], "\(path).maxLength")
+                if let maxLength, maxLength < minLength { throw JSONSchemaError("\(path).maxLength is below minLength") }
+                return add(.string(minLength: minLength, maxLength: maxLength), into: &nodes)
+            case "integer":
+                let (lowest, highest) = try integerBounds(s, at: path)
+                return add(.number(integer: true, lowest: lowest, highest: highest), into: &nodes)
+            case "number": return add(.number(integer: false, lowest: nil, highest: nil), into: &nodes)
             case "boolean": return add(.alternatives([JSONSchemaGrammar.trueNode, JSONSchemaGrammar.falseNode]), into: &nodes)
             case "null": return JSONSchemaGrammar.nullNode
             case "array":
@@ -145,6 +154,27 @@ public struct JSONSchemaGrammar: Sendable {
             default:
                 throw JSONSchemaError("\(path).type \"\(type)\" is not a JSON schema type")
             }
+        }
+
+        /// `minimum`, `maximum`, `exclusiveMinimum` and `exclusiveMaximum` (a number, or draft 4's
+        /// boolean beside `minimum`/`maximum`) as inclusive integer bounds.
+        private func integerBounds(_ s: JSONObject, at path: String) throws -> (Int?, Int?) {
+            func number(_ keyword: String) throws -> Double? {
+                switch s[keyword] {
+                case nil, .bool?: return nil
+                case .int(let n)?: return Double(n)
+                case .double(let x)? where x.isFinite && abs(x) < 1e18: return x
+                default: throw JSONSchemaError("\(path).\(keyword) must be a number")
+                }
+            }
+            var lowest: Double? = try number("minimum").map { $0.rounded(.up) }
+            var highest: Double? = try number("maximum").map { $0.rounded(.down) }
+            if s["exclusiveMinimum"] == .bool(true), let m = lowest, m == (try number("minimum")) { lowest = m + 1 }
+            if s["exclusiveMaximum"] == .bool(true), let m = highest, m == (try number("maximum")) { highest = m - 1 }
+            if let x = try number("exclusiveMinimum") { lowest = max(lowest ?? -.infinity, x.rounded(.down) + 1) }
+            if let x = try number("exclusiveMaximum") { highest = min(highest ?? .infinity, x.rounded(.up) - 1) }
+            if let lowest, let highest, lowest > highest { throw JSONSchemaError("\(path): no integer is within its bounds") }
+            return (lowest.map { Int($0) }, highest.map { Int($0) })
         }
 
         private func count(_ value: JSONValue?, _ path: String) throws -> Int? {
@@ -200,9 +230,25 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
         case object(node: Int, seen: [Int], phase: ObjectPhase)
         case key(bytes: [UInt8], state: StringState)
         case array(node: Int, count: Int, phase: ArrayPhase)
-        case string(StringState)
-        case number(integer: Bool, state: Number)
+        case string(node: Int, text: StringCount, state: StringState)
+        case number(node: Int, state: Number, value: IntegerPrefix)
         case literal(node: Int, next: Int)
+    }
+    /// A string value's characters so far, as Python counts them once decoded (a `\u` surrogate
+    /// pair is one), for `minLength`/`maxLength`.
+    struct StringCount: Hashable, Sendable {
+        var characters = 0
+        /// UTF-8 continuation bytes the current character still needs (checked under `maxLength`,
+        /// where a stray byte would decode to one more character than was counted).
+        var continuation = 0
+        /// The hex digits of the `\u` escape being read.
+        var escape = 0
+        var afterHighSurrogate = false
+    }
+    /// An integer's sign and magnitude so far (nil beyond 10^17: larger than any bound that matters).
+    struct IntegerPrefix: Hashable, Sendable {
+        var negative = false
+        var magnitude: Int? = 0
     }
     struct Reading: Hashable, Sendable {
         var stack: [Frame]
@@ -217,11 +263,11 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
         readings = [Reading(stack: [.value(grammar.root)])]
     }
 
-    var isComplete: Bool { readings.contains { Self.isComplete($0) } }
+    var isComplete: Bool { readings.contains { isComplete($0) } }
     /// The only reading is inside a string value, or a key any text may spell, after no escape.
     var isInsidePlainString: Bool {
         guard readings.count == 1, let top = readings[0].stack.last else { return false }
-        if case .string(.plain) = top { return true }
+        if case .string(let node, _, .plain) = top, case .string(_, nil) = grammar.nodes[node] { return true }
         if case .key(_, .plain) = top, readings[0].stack.count >= 2,
            case .object(let node, _, _) = readings[0].stack[readings[0].stack.count - 2],
            case .object(let properties, _, .some) = grammar.nodes[node], properties.isEmpty {
@@ -231,9 +277,42 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
     }
     var canContinue: Bool { readings.contains { !$0.stack.isEmpty } }
 
-    private static func isComplete(_ r: Reading) -> Bool {
+    private func isComplete(_ r: Reading) -> Bool {
         if r.stack.isEmpty { return true }
-        if r.stack.count == 1, case .number(_, let n) = r.stack[0] { return JSONLexer.isAccepting(n) }
+        if r.stack.count == 1, case .number(let node, let n, let value) = r.stack[0] { return isWhole(node, n, value) }
+        return false
+    }
+
+    /// The number read so far may end here.
+    private func isWhole(_ node: Int, _ n: Number, _ value: IntegerPrefix) -> Bool {
+        guard JSONLexer.isAccepting(n) else { return false }
+        guard case .number(true, let lowest, let highest) = grammar.nodes[node], lowest != nil || highest != nil else { return true }
+        guard let m = value.magnitude else { return (value.negative ? lowest : highest) == nil }
+        let v = value.negative ? -m : m
+        return (lowest.map { v >= $0 } ?? true) && (highest.map { v <= $0 } ?? true)
+    }
+
+    /// Some integer that starts with the digits read so far lies within the node's bounds.
+    private func canReachBounds(_ node: Int, _ n: Number, _ value: IntegerPrefix) -> Bool {
+        guard case .number(true, let lowest, let highest) = grammar.nodes[node], lowest != nil || highest != nil else { return true }
+        switch n {
+        case .sign: return (lowest ?? 0) <= 0          // "-" goes on to 0 or any negative integer
+        case .zero: return isWhole(node, n, value)
+        default: break
+        }
+        // Magnitudes m·10^k … m·10^k + 10^k − 1 for k = 0, 1, …; only a bound on the side the sign
+        // grows towards can rule them all out.
+        let limit = value.negative ? lowest.map { -$0 } : highest
+        guard let limit else { return true }
+        guard var low = value.magnitude else { return false }
+        var span = 1
+        while low <= limit {
+            let (lo, hi) = value.negative ? (-(low + span - 1), -low) : (low, low + span - 1)
+            if (lowest.map { hi >= $0 } ?? true) && (highest.map { lo <= $0 } ?? true) { return true }
+            let (next, overflow) = low.multipliedReportingOverflow(by: 10)
+            if overflow || span > Int.max / 10 { return false }
+            (low, span) = (next, span * 10)
+        }
         return false
     }
 
@@ -271,9 +350,26 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
             if at + 1 < text.count { r.stack.append(.literal(node: node, next: at + 1)) }
             out.append(r)
 
-        case .string(let state):
-            guard let s = JSONLexer.stringByte(state, byte) else { return }
-            if let s { r.stack.append(.string(s)) }
+        case .string(let node, let text, let state):
+            guard let s = JSONLexer.stringByte(state, byte),
+                  case .string(let minLength, let maxLength) = grammar.nodes[node] else { return }
+            guard let s else {  // the closing quote
+                if text.characters >= minLength && (maxLength == nil || text.continuation == 0) { out.append(r) }
+                return
+            }
+            let counted = Self.count(text, state, byte)
+            if let maxLength {
+                guard counted.characters <= maxLength, Self.isWholeUTF8(text, state, byte) else { return }
+                // No room left: an escape under way can only be the second half of a surrogate pair.
+                if counted.characters == maxLength, s != .plain {
+                    guard counted.afterHighSurrogate else { return }
+                    if case .unicode(let left) = s {
+                        let lowest = counted.escape << (4 * left), highest = lowest | ((1 << (4 * left)) - 1)
+                        guard highest >= 0xDC00 && lowest <= 0xDFFF else { return }
+                    }
+                }
+            }
+            r.stack.append(.string(node: node, text: counted, state: s))
             out.append(r)
 
         case .key(let bytes, let state):
@@ -350,11 +446,14 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
                 out.append(r)
             }
 
-        case .number(let integer, let n):
+        case .number(let node, let n, let value):
+            guard case .number(let integer, _, _) = grammar.nodes[node] else { return }
             if let m = JSONLexer.numberByte(n, byte, integer: integer) {
-                r.stack.append(.number(integer: integer, state: m))
+                let grown = Self.grow(value, m, byte)
+                guard canReachBounds(node, m, grown) else { return }
+                r.stack.append(.number(node: node, state: m, value: grown))
                 out.append(r)
-            } else if JSONLexer.isAccepting(n) {
+            } else if isWhole(node, n, value) {
                 // The number is complete; the byte belongs to what follows it.
                 r.spaces = 0
                 step(r, byte, into: &out)
@@ -378,17 +477,76 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
             out.append(r)
         case .string:
             guard byte == UInt8(ascii: "\"") else { return }
-            r.stack.append(.string(.plain))
+            r.stack.append(.string(node: node, text: StringCount(), state: .plain))
             out.append(r)
-        case .number(let integer):
+        case .number(let integer, _, _):
             guard let n = JSONLexer.numberStart(byte, integer: integer) else { return }
-            r.stack.append(.number(integer: integer, state: n))
+            let value = Self.grow(IntegerPrefix(), n, byte)
+            guard canReachBounds(node, n, value) else { return }
+            r.stack.append(.number(node: node, state: n, value: value))
             out.append(r)
         case .literal(let text):
             guard text.first == byte else { return }
             if text.count > 1 { r.stack.append(.literal(node: node, next: 1)) }
             out.append(r)
         }
+    }
+}
+
+extension JSONSchemaPrefix {
+    /// `text` after `byte`, read in string state `state`: a character counts where it starts,
+    /// an escape where it ends (a low surrogate right after a high one adds nothing).
+    fileprivate static func count(_ text: StringCount, _ state: StringState, _ byte: UInt8) -> StringCount {
+        var t = text
+        switch state {
+        case .plain:
+            if byte & 0xC0 == 0x80 {  // a UTF-8 continuation byte
+                t.continuation = max(0, t.continuation - 1)
+            } else if byte != UInt8(ascii: "\\") {
+                t.characters += 1
+                t.afterHighSurrogate = false
+                t.continuation = byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : byte >= 0xC0 ? 1 : 0
+            }
+        case .escape:
+            if byte == UInt8(ascii: "u") {
+                t.escape = 0
+            } else {
+                t.characters += 1
+                t.afterHighSurrogate = false
+            }
+        case .unicode(let left):
+            t.escape = t.escape * 16 + Int(hexValue(byte))
+            if left == 1 {
+                let pairs = t.afterHighSurrogate && (0xDC00...0xDFFF).contains(t.escape)
+                if !pairs { t.characters += 1 }
+                t.afterHighSurrogate = !pairs && (0xD800...0xDBFF).contains(t.escape)
+            }
+        }
+        return t
+    }
+
+    /// `byte` keeps the string well-formed UTF-8: continuation bytes only where a character needs
+    /// them, and nothing else (no new character, escape or closing quote) while one does.
+    fileprivate static func isWholeUTF8(_ text: StringCount, _ state: StringState, _ byte: UInt8) -> Bool {
+        guard state == .plain else { return true }
+        if byte & 0xC0 == 0x80 { return text.continuation > 0 }
+        return text.continuation == 0 && !(0xC0...0xC1).contains(byte) && byte < 0xF5
+    }
+
+    private static func hexValue(_ b: UInt8) -> UInt8 {
+        b <= UInt8(ascii: "9") ? b - UInt8(ascii: "0") : (b | 0x20) - UInt8(ascii: "a") + 10
+    }
+
+    /// `value` after `byte` took the number to state `n`: digits of the integer part only.
+    fileprivate static func grow(_ value: IntegerPrefix, _ n: Number, _ byte: UInt8) -> IntegerPrefix {
+        var v = value
+        switch n {
+        case .sign: v.negative = true
+        case .zero, .integer:
+            v.magnitude = v.magnitude.flatMap { m in m < 100_000_000_000_000_000 ? m * 10 + Int(byte - UInt8(ascii: "0")) : nil }
+        default: break
+        }
+        return v
     }
 }
 

@@ -42,7 +42,7 @@ struct JSONSchemaTests {
         var grammars: [String: JSONSchemaGrammar] = [:]
         for (name, schema) in fixture["schemas"]?.objectValue?.entries ?? [] { grammars[name] = try JSONSchemaGrammar(schema: schema) }
         let cases = fixture["cases"]?.arrayValue ?? []
-        #expect(cases.count > 2000 && grammars.count == 9)
+        #expect(cases.count > 2000 && grammars.count == 12)
         var wrong: [String] = []
         for c in cases {
             let name = c["schema"]?.stringValue ?? "", text = c["text"]?.stringValue ?? ""
@@ -93,6 +93,39 @@ struct JSONSchemaTests {
                            (#"{"name": "A", "age": 1, "name": "B"}"#, 25)] {
             #expect(Self.firstRefusal(g, text).refusedAt == at, "\(text)")
         }
+    }
+
+    @Test("string lengths and integer bounds refuse at the first byte no valid value can follow")
+    func valueBounds() throws {
+        let short = try Self.grammar(#"{"type": "string", "minLength": 1, "maxLength": 2}"#)
+        #expect(Self.firstRefusal(short, #""ab""#) == (nil, true))
+        #expect(Self.firstRefusal(short, #""""#).refusedAt == 1)                     // too short
+        #expect(Self.firstRefusal(short, #""abc"#).refusedAt == 3)                   // too long
+        #expect(Self.firstRefusal(short, #""ab\n"#).refusedAt == 3)                  // an escape is a character too
+        #expect(Self.firstRefusal(short, #""\u65e5\u672c""#) == (nil, true))        // 日本
+        #expect(Self.firstRefusal(short, #""a\ud83d\ude00""#) == (nil, true))       // a surrogate pair is one character
+        #expect(Self.firstRefusal(short, #""a\ud83d\u0"#).refusedAt == 10)          // no room for what is not its low half
+        #expect(Self.firstRefusal(short, "\"日本\"") == (nil, true))
+        #expect(Self.firstRefusal(short, "\"日本語").refusedAt == 7)
+        // Under maxLength the bytes must be well-formed UTF-8: a stray byte would decode to one more character.
+        var stray = JSONSchemaPrefix(grammar: short)
+        #expect(stray.feed(UInt8(ascii: "\"")) && !stray.feed(0x80))
+        var cut = JSONSchemaPrefix(grammar: short)
+        #expect(cut.feed(UInt8(ascii: "\"")) && cut.feed(0xE6) && !cut.feed(UInt8(ascii: "\"")))
+        let age = try Self.grammar(#"{"type": "integer", "minimum": 5, "exclusiveMaximum": 13}"#)
+        #expect(Self.firstRefusal(age, "5") == (nil, true))
+        #expect(Self.firstRefusal(age, "12") == (nil, true))
+        #expect(Self.firstRefusal(age, "1") == (nil, false))                         // 10, 11, 12
+        for (text, at) in [("13", 1), ("2", 0), ("-", 0), ("0", 0), ("4", 0), ("120", 2)] {
+            #expect(Self.firstRefusal(age, text).refusedAt == at, "\(text)")
+        }
+        let negative = try Self.grammar(#"{"type": "integer", "maximum": -5.5}"#)
+        #expect(Self.firstRefusal(negative, "-6") == (nil, true))
+        #expect(Self.firstRefusal(negative, "-5") == (nil, false))                   // -50, -51, …
+        #expect(Self.firstRefusal(negative, "-0").refusedAt == 1)
+        #expect(Self.firstRefusal(negative, "7").refusedAt == 0)
+        #expect(throws: JSONSchemaError.self) { try Self.grammar(#"{"type": "integer", "minimum": 3, "maximum": 2.5}"#) }
+        #expect(throws: JSONSchemaError.self) { try Self.grammar(#"{"type": "string", "minLength": 3, "maxLength": 2}"#) }
     }
 
     @Test("scalars, unions and a top-level number")

@@ -181,9 +181,11 @@ def test_response_format_json_object(client, http, golden):
 
 # Finite choices only (booleans, enums, null, a bounded list), so every output closes within max_tokens.
 READING_SCHEMA = {
-    "type": "object", "additionalProperties": False, "required": ["ok", "unit", "tags"],
+    "type": "object", "additionalProperties": False, "required": ["ok", "unit", "tags", "note", "count"],
     "properties": {
         "ok": {"type": "boolean"},
+        "note": {"type": "string", "minLength": 2, "maxLength": 6},
+        "count": {"type": "integer", "minimum": 3, "exclusiveMaximum": 40},
         "unit": {"enum": ["celsius", "fahrenheit"]},
         "tags": {"type": "array", "items": {"$ref": "#/$defs/tag"}, "minItems": 1, "maxItems": 2},
         "extra": {"anyOf": [{"type": "null"}, {"type": "object", "properties": {"seen": {"type": "boolean"}},

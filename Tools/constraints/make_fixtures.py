@@ -50,9 +50,22 @@ SCHEMAS = {
     "one_of": {"oneOf": [{"type": "object", "additionalProperties": False, "required": ["x"],
                           "properties": {"x": {"type": "integer"}}},
                          {"type": "array", "items": {"type": "boolean"}, "maxItems": 2}]},
+    "lengths": {"type": "object", "additionalProperties": False, "required": ["code", "name"],
+                "properties": {"code": {"type": "string", "minLength": 2, "maxLength": 3},
+                               "name": {"type": "string", "minLength": 1}, "note": {"type": "string", "maxLength": 4}}},
+    "short_strings": {"type": "array", "items": {"type": "string", "maxLength": 2}, "maxItems": 4},
+    "bounded_integers": {"type": "object", "additionalProperties": False, "required": ["age", "delta"],
+                         "properties": {"age": {"type": "integer", "minimum": 0, "maximum": 130},
+                                        "delta": {"type": "integer", "exclusiveMinimum": -10, "exclusiveMaximum": 10},
+                                        "big": {"type": "integer", "minimum": 1000},
+                                        "negative": {"type": "integer", "maximum": -5.5}}},
 }
 
 WORDS = ["Oslo", "a b", "日本", "quote \" and \\ slash", "tab\there", "", "x" * 12, "new\nline", "é"]
+# Strings around length bounds: characters of one to four UTF-8 bytes, and an emoji that json.dumps
+# escapes as a surrogate pair.
+SIZED = ["a", "ab", "abc", "abcd", "日本", "日本語", "😀", "😀😀", "a😀b", "é\"", "\\n", "Zürich"]
+INTEGERS = [0, 1, -1, 5, -5, -6, 9, 10, -9, -10, 129, 130, 131, 999, 1000, 123456, -123456, 10**20, -(10**20)]
 
 
 def resolve(schema, root):
@@ -80,9 +93,13 @@ def instance(rng, schema, root, depth=0):
     if schema.get("nullable") and rng.random() < 0.3:
         return None
     if types == "string":
-        return rng.choice(WORDS)
+        if "minLength" not in schema and "maxLength" not in schema:
+            return rng.choice(WORDS)
+        lo, hi = schema.get("minLength", 0), schema.get("maxLength", 99)
+        return rng.choice([w for w in WORDS + SIZED if lo <= len(w) <= hi])
     if types == "integer":
-        return rng.choice([0, 7, -3, 120, 99999])
+        fits = [n for n in INTEGERS if jsonschema.Draft202012Validator(schema).is_valid(n)]
+        return rng.choice(fits if len(fits) < len(INTEGERS) else [0, 7, -3, 120, 99999])
     if types == "number":
         return rng.choice([0, 1.5, -2.25, 3e-7, 12, 1e20])
     if types == "boolean":
@@ -106,15 +123,15 @@ def instance(rng, schema, root, depth=0):
     return {k: out[k] for k in keys}
 
 
-def mutations(rng, doc):
-    """Documents near `doc` that are often invalid."""
+def mutations(rng, doc, probes=()):
+    """Documents near `doc` that are often invalid; `probes` are further values to put in it."""
     out = [0.5, "text", None, [], {}, True, [doc], {"unknown": doc}]
     if isinstance(doc, dict):
         for key in doc:
             dropped = dict(doc)
             del dropped[key]
             out.append(dropped)
-            for value in (3.5, "s", None, [1], {"z": 1}, 4, "celsius", "kelvin", False):
+            for value in (3.5, "s", None, [1], {"z": 1}, 4, "celsius", "kelvin", False, *probes):
                 changed = dict(doc)
                 changed[key] = value
                 out.append(changed)
@@ -122,7 +139,7 @@ def mutations(rng, doc):
         added["zzz"] = 1
         out.append(added)
     if isinstance(doc, list):
-        out += [doc + doc + doc, doc[:1], doc[1:], [*doc, "x"], [*doc, 2.5]]
+        out += [doc + doc + doc, doc[:1], doc[1:], [*doc, "x"], [*doc, 2.5], *([*doc, p] for p in probes)]
     return out
 
 
@@ -142,7 +159,8 @@ def main():
         seen = set()
         for _ in range(8):
             doc = instance(rng, schema, schema)
-            for candidate in [doc, *mutations(rng, doc)]:
+            probes = {"lengths": SIZED, "short_strings": SIZED, "bounded_integers": INTEGERS}.get(name, [])
+            for candidate in [doc, *mutations(rng, doc, probes)]:
                 for text in texts(rng, candidate):
                     if text in seen:
                         continue
