@@ -31,9 +31,10 @@ public struct EngineOptions: Sendable, Equatable {
     /// Check the block-accounting invariants after every step and fail loudly when one breaks
     /// (tests; costs a walk over all blocks per step).
     public var checkInvariants = false
-    /// Tokens the checkpoint's MTP layer drafts per step for each greedy request, verified in
-    /// the next forward pass (`--speculative-*`): 0 (off) or 1. The output is what greedy
-    /// decoding gives without it; the MTP layer gets a KV layer of its own.
+    /// Tokens the checkpoint's MTP layer drafts per step for each decoding request, a chain
+    /// verified in the next forward pass (`--speculative-num-steps`; 0 is off). Greedy output is
+    /// what decoding gives without it, and sampled tokens keep their distribution (spec §4.3);
+    /// the MTP layer gets a KV layer of its own.
     public var speculativeDraftTokens = 0
 
     public init(maxRunningRequests: Int = 64, maxWaitingRequests: Int = 1024, chunkedPrefillSize: Int? = 512,
@@ -63,8 +64,8 @@ public struct EngineOptions: Sendable, Equatable {
         if let factor = prefillLatencyFactor, factor <= 1 {
             throw EngineConfigurationError.invalid("the prefill latency factor must be above 1, got \(factor)")
         }
-        guard (0...1).contains(speculativeDraftTokens) else {
-            throw EngineConfigurationError.invalid("the MTP layer drafts 0 or 1 tokens per step, not \(speculativeDraftTokens)")
+        guard (0...16).contains(speculativeDraftTokens) else {
+            throw EngineConfigurationError.invalid("the MTP layer drafts 0 to 16 tokens per step, not \(speculativeDraftTokens)")
         }
         guard memFractionStatic > 0 && memFractionStatic <= 1 else {
             throw EngineConfigurationError.invalid("mem-fraction-static must be in (0, 1], got \(memFractionStatic)")
@@ -138,6 +139,8 @@ public struct EngineStats: Sendable, Equatable {
     /// Speculative decoding: tokens the MTP layer drafted, and those the model confirmed.
     public var draftTokens = 0
     public var acceptedDraftTokens = 0
+    /// Steps that verified drafts (one round each per request).
+    public var draftRounds = 0
 
     public init() {}
 
@@ -145,6 +148,8 @@ public struct EngineStats: Sendable, Equatable {
     public var kvUsage: Double { totalBlocks > 0 ? Double(usedBlocks) / Double(totalBlocks) : 0 }
     /// Fraction of drafted tokens the model confirmed.
     public var draftAcceptanceRate: Double { draftTokens > 0 ? Double(acceptedDraftTokens) / Double(draftTokens) : 0 }
+    /// Tokens a verifying round emits on average: the drafts it keeps and one of the model's own.
+    public var acceptLength: Double { draftRounds > 0 ? 1 + Double(acceptedDraftTokens) / Double(draftRounds) : 0 }
     /// Fraction of admitted prompt tokens served from the prefix cache.
     public var prefixHitRate: Double { promptTokens > 0 ? Double(cachedPromptTokens) / Double(promptTokens) : 0 }
 }

@@ -1,8 +1,8 @@
 // Continuous batching over a paged KV cache, after the early sglang `managers/scheduler.py`
 // loop: admit waiting requests (prefix match + allocate) → build one forward batch from the
 // decode tokens of every running request plus prefill chunks → sample per request → emit →
-// free what finished. With speculative decoding a greedy request feeds its MTP draft after its
-// decode token, and an MTP pass over the positions each step kept drafts the next one. The
+// free what finished. With speculative decoding a request feeds its MTP drafts after its
+// decode token, and MTP passes over the positions each step kept draft the next ones. The
 // scheduler is synchronous and single-threaded; `BatchingEngine` runs it on a dedicated
 // thread, and tests drive it step by step.
 import Foundation
@@ -57,8 +57,8 @@ final class ScheduledRequest {
     var admissions = 0
     /// Increases with each admission; the highest is preempted first.
     var admissionOrder = 0
-    /// The MTP layer's guess at the token after the pending one (speculative decoding).
-    var draft: Int?
+    /// The MTP layer's guesses at the tokens after the pending one (speculative decoding).
+    var drafts: [Int] = []
 
     init(id: Int, request: GenerationRequest, sink: @escaping (RequestOutput) -> Void) {
         self.id = id
@@ -191,21 +191,20 @@ public final class Scheduler {
         guard !entries.isEmpty else { return report }
 
         var batch = ForwardBatch()
-        var sampled: [(request: ScheduledRequest, verifying: Int?)] = []
+        var sampled: [(request: ScheduledRequest, drafts: [Int])] = []
         var fed: [(request: ScheduledRequest, start: Int, firstRow: Int)] = []
         for (r, n) in entries {
             let start = r.kv.length, firstRow = batch.tokens.count
             fed.append((r, start, firstRow))
             if r.pending == 1 {
-                let draft = r.draft
-                r.draft = nil
-                batch.append(r.kv, tokens: [r.tokens[start]] + (draft.map { [$0] } ?? []), logits: .all)
-                sampled.append((r, draft))
+                batch.append(r.kv, tokens: [r.tokens[start]] + r.drafts, logits: .all)
+                sampled.append((r, r.drafts))
+                r.drafts = []
                 report.decodeTokens += 1
             } else {
                 let last = start + n == r.tokens.count
                 batch.append(r.kv, tokens: Array(r.tokens[start..<start + n]), logits: last ? .last : .none)
-                if last { sampled.append((r, nil)) }
+                if last { sampled.append((r, [])) }
                 report.prefillTokens += n
             }
         }
@@ -229,21 +228,26 @@ public final class Scheduler {
             return report
         }
         var row = 0
-        for (r, verifying) in sampled {
-            guard let draft = verifying else {
+        for (r, drafts) in sampled {
+            defer { row += 1 + drafts.count }
+            guard !drafts.isEmpty else {
                 sampleAndEmit(r, logits: logits[row], &report)
-                row += 1
                 continue
             }
-            // Greedy verification (spec §4.3): the draft's position counts once the model agrees.
-            r.kv.length -= 1
-            counters.draftTokens += 1
-            if sampleAndEmit(r, logits: logits[row], &report) == draft, r.state == .running {
-                r.kv.length += 1
-                counters.acceptedDraftTokens += 1
-                sampleAndEmit(r, logits: logits[row + 1], &report)
+            // Verification (spec §4.3): each draft's position counts once the sampler keeps it; the
+            // first one it replaces ends the round, and when all are kept the last row gives one more.
+            r.kv.length -= drafts.count
+            counters.draftTokens += drafts.count
+            counters.draftRounds += 1
+            var kept = 0
+            while kept < drafts.count, r.state == .running,
+                  sampleAndEmit(r, logits: logits[row + kept], verifying: drafts[kept], &report) == drafts[kept] {
+                kept += 1
             }
-            row += 2
+            guard r.state == .running else { continue }
+            r.kv.length += kept
+            counters.acceptedDraftTokens += kept
+            if kept == drafts.count { sampleAndEmit(r, logits: logits[row + kept], &report) }
         }
         if speculates { draftNextTokens(fed, hidden: hidden) }
         for (r, _) in entries where r.state == .running { cacheComputedBlocks(r) }
@@ -254,19 +258,52 @@ public final class Scheduler {
 
     /// The MTP layer over every position this step computed and kept (position i with the
     /// main model's h_i and token i+1: the next prompt token or the one just sampled), which
-    /// fills its KV and, at each greedy request's last position, drafts the next token.
+    /// fills its KV and, at each decoding request's last position, drafts the next token. Chained
+    /// steps then run it on its own draft and normed hidden state, one position further each
+    /// (spec §4.2, as SGLang's EAGLE worker does), while the request has blocks for them.
     private func draftNextTokens(_ fed: [(request: ScheduledRequest, start: Int, firstRow: Int)], hidden: [[Float]]) {
         var batch = ForwardBatch(), previousHidden: [[Float]] = [], drafting: [ScheduledRequest] = []
         for (r, start, firstRow) in fed where r.state == .running && r.kv.length > start {
             let positions = start..<r.kv.length
-            let drafts = r.pending == 1 && r.request.sampling.isGreedy
+            let drafts = r.pending == 1 && draftLimit(r) > 0
             batch.append(r.kv, tokens: positions.map { r.tokens[$0 + 1] }, startingAt: start, logits: drafts ? .last : .none)
             previousHidden += positions.map { hidden[firstRow + $0 - start] }
             if drafts { drafting.append(r) }
         }
-        guard !batch.tokens.isEmpty, let rows = try? model.forwardMTP(batch, previousHidden: previousHidden, cache: cache)
+        guard !batch.tokens.isEmpty, let out = try? model.forwardMTP(batch, previousHidden: previousHidden, cache: cache)
         else { return }  // no drafts: the next step decodes one token
-        for (r, row) in zip(drafting, rows) { r.draft = Sampler.argmax(row) }
+        var chain: [(request: ScheduledRequest, hidden: [Float])] = Array(zip(drafting, out.hidden))
+        for (r, row) in zip(drafting, out.logits) {
+            r.drafts = [Sampler.argmax(row)]
+            // Room for the chain and its verification, from free blocks only: drafts never evict or preempt.
+            let needed = cache.blocksNeeded(forLength: r.kv.length + 1 + draftLimit(r)) - r.kv.blocks.count
+            if needed > 0, cache.freeBlockCount >= needed, let blocks = try? cache.allocate(needed) { r.kv.blocks += blocks }
+        }
+        while true {
+            // The next draft's input sits at position length + drafts - 1; its KV is the MTP layer's alone.
+            chain.removeAll { r, _ in
+                r.drafts.count >= draftLimit(r) || r.kv.blocks.count < cache.blocksNeeded(forLength: r.kv.length + r.drafts.count)
+            }
+            guard !chain.isEmpty else { return }
+            batch = ForwardBatch()
+            for (r, _) in chain {
+                batch.append(r.kv, tokens: [r.drafts.last!], startingAt: r.kv.length + r.drafts.count - 1, logits: .last)
+            }
+            let lengths = chain.map(\.request.kv.length)
+            let step = try? model.forwardMTP(batch, previousHidden: chain.map(\.hidden), cache: cache)
+            for ((r, _), length) in zip(chain, lengths) { r.kv.length = length }  // drafts are not the model's positions
+            guard let step else { return }
+            for i in chain.indices {
+                chain[i].request.drafts.append(Sampler.argmax(step.logits[i]))
+                chain[i].hidden = step.hidden[i]
+            }
+        }
+    }
+
+    /// Drafts worth making for `r`'s next step: at most the configured number, and fewer than
+    /// the tokens it may still generate (a step emits one more than it keeps drafts).
+    private func draftLimit(_ r: ScheduledRequest) -> Int {
+        min(options.speculativeDraftTokens, r.request.maxTokens - r.generated.count - 1)
     }
 
     /// FCFS: admits waiting requests in order while a running slot and enough blocks are free
@@ -314,7 +351,7 @@ public final class Scheduler {
         var entries: [(ScheduledRequest, Int)] = []
         for r in running where r.pending == 1 {
             guard r.state == .running else { continue }  // preempted for an older request
-            let n = r.draft == nil ? 1 : 2
+            let n = 1 + r.drafts.count
             if ensureBlocks(r, length: r.kv.length + n, &report) { entries.append((r, n)) }
         }
         var budget = prefillBudget.tokens(decoding: entries.count)
@@ -355,12 +392,14 @@ public final class Scheduler {
 
     // MARK: - After the forward pass
 
-    /// Samples, emits and records one token; returns it.
+    /// Samples, emits and records one token; returns it. With `draft` the sampler keeps or
+    /// replaces that draft so that the token is distributed as a plain sample (spec §4.3).
     @discardableResult
-    private func sampleAndEmit(_ r: ScheduledRequest, logits row: [Float], _ report: inout StepReport) -> Int {
+    private func sampleAndEmit(_ r: ScheduledRequest, logits row: [Float], verifying draft: Int? = nil,
+                               _ report: inout StepReport) -> Int {
         var logits = row
         for i in r.processors.indices { r.processors[i].process(&logits, generated: r.generated) }
-        let token = r.sampler.sample(logits)
+        let token = draft.map { r.sampler.verify(draft: $0, logits: logits) } ?? r.sampler.sample(logits)
         for i in r.processors.indices { r.processors[i].didSample(token) }
         r.generated.append(token)
         counters.generatedTokens += 1
@@ -401,7 +440,7 @@ public final class Scheduler {
         releaseKV(r)
         running.removeAll { $0 === r }
         r.state = .waiting
-        r.draft = nil
+        r.drafts = []
         waiting.insert(r, at: 0)
         counters.preemptions += 1
         report.preempted.append(r.id)

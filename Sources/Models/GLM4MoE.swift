@@ -156,12 +156,14 @@ public final class GLM4MoEModel: @unchecked Sendable {
     /// The MTP ("nextn") layer (spec §4.1) over a batch whose token at position i is t_{i+1},
     /// given `previousHidden[t]`, the main model's normed hidden state at that position. Its keys
     /// and values go to the cache's extra layer (`makeCache(includeMTP: true)`), in the batch's
-    /// own sequences. Returns logits predicting t_{i+2} for `batch.logitRows`.
-    public func forwardMTP(_ batch: ForwardBatch, previousHidden: [[Float]], cache: PagedKVCache) throws -> [[Float]] {
+    /// own sequences. Returns logits predicting t_{i+2} for `batch.logitRows`, and those rows'
+    /// hidden states after `shared_head.norm` (what a chained draft step takes as `previousHidden`).
+    public func forwardMTP(_ batch: ForwardBatch, previousHidden: [[Float]],
+                           cache: PagedKVCache) throws -> (logits: [[Float]], hidden: [[Float]]) {
         let c = config, T = batch.tokens.count, H = c.hiddenSize, eps = Float(c.rmsNormEps)
         guard let mtp, cache.layers > c.numHiddenLayers else { throw ModelError.noMTPLayer }
         precondition(previousHidden.count == T && previousHidden.allSatisfy { $0.count == H }, "one [H] hidden state per token")
-        guard T > 0 else { return [] }
+        guard T > 0 else { return ([], []) }
         let (layout, commit) = try prepare(batch, cache: cache)
         let embedded = FloatBuffer(T * H), hidden = FloatBuffer(T * H), joined = FloatBuffer(T * 2 * H)
         for t in 0..<T {
@@ -178,7 +180,7 @@ public final class GLM4MoEModel: @unchecked Sendable {
         backend.matmul(mtp.projection, joined.pointer, tokens: T, h.pointer)  // [T, H]
         mtp.decoder(h, batch: batch, layout: layout, cache: cache, layer: c.numHiddenLayers, config: c, backend: backend)
         commit()
-        return head(h, rows: batch.logitRows, norm: mtp.headNorm).logits
+        return head(h, rows: batch.logitRows, norm: mtp.headNorm)
     }
 
     /// Checks the batch, reserves cache room for its new positions, and describes where each

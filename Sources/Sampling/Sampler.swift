@@ -46,6 +46,23 @@ public struct Sampler: Sendable {
         return candidates.last?.token ?? Self.argmax(logits)
     }
 
+    /// Verifies a speculative draft token against these logits (spec §4.3, one-hot draft): keeps
+    /// it with probability p(draft), otherwise draws from p without it, renormalised. The result
+    /// is distributed exactly as `sample` draws; it equals `draft` only when the draft is kept.
+    public mutating func verify(draft: Int, logits: [Float]) -> Int {
+        if parameters.isGreedy { return Self.argmax(logits) }
+        let candidates = Self.filteredDistribution(logits, parameters)
+        let draftProbability = candidates.first { $0.token == draft }?.probability ?? 0
+        if random.nextUnit() < draftProbability { return draft }
+        let others = candidates.filter { $0.token != draft }
+        var u = random.nextUnit() * others.reduce(0) { $0 + $1.probability }
+        for candidate in others {
+            u -= candidate.probability
+            if u < 0 { return candidate.token }
+        }
+        return others.last?.token ?? draft
+    }
+
     /// The lowest index of the largest value (NaN never wins).
     public static func argmax(_ logits: [Float]) -> Int {
         var best = 0, bestValue = -Float.infinity

@@ -100,6 +100,7 @@ struct InfoController: Sendable {
         guard let metrics = services.metrics else {
             throw APIError.routeNotFound(method: "GET", path: "/metrics")
         }
+        if let engine = try? services.state.requireModel().engine as? BatchingEngine { metrics.record(engine.stats) }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
     }

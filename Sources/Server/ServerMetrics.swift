@@ -1,7 +1,9 @@
 import CoreMetrics
+import Engine
 import Foundation
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The server's Prometheus metrics (SGLang's names with a `glm:` prefix), recorded through
 /// swift-metrics into a registry of this server's own, so that several servers in one process
@@ -18,6 +20,13 @@ public final class ServerMetrics: Sendable {
     let requestLatency: CoreMetrics.Timer
     let queued: CoreMetrics.Meter
     let running: CoreMetrics.Meter
+    let tokenUsage: CoreMetrics.Gauge
+    let cacheHitRate: CoreMetrics.Gauge
+    let specAcceptLength: CoreMetrics.Gauge
+    let draftTokens: CoreMetrics.Counter
+    let acceptedDraftTokens: CoreMetrics.Counter
+    /// The engine's draft counts at the last scrape, so that the counters grow by the difference.
+    private let draftsSeen = Mutex((drafted: 0, accepted: 0))
 
     public init() {
         var f = PrometheusMetricsFactory(registry: registry)
@@ -39,8 +48,26 @@ public final class ServerMetrics: Sendable {
         requestLatency = CoreMetrics.Timer(label: "glm:e2e_request_latency_seconds", factory: f)
         queued = CoreMetrics.Meter(label: "glm:num_queue_reqs", factory: f)
         running = CoreMetrics.Meter(label: "glm:num_running_reqs", factory: f)
+        tokenUsage = CoreMetrics.Gauge(label: "glm:token_usage", factory: f)
+        cacheHitRate = CoreMetrics.Gauge(label: "glm:cache_hit_rate", factory: f)
+        specAcceptLength = CoreMetrics.Gauge(label: "glm:spec_accept_length", factory: f)
+        draftTokens = CoreMetrics.Counter(label: "glm:spec_decode_num_draft_tokens_total", factory: f)
+        acceptedDraftTokens = CoreMetrics.Counter(label: "glm:spec_decode_num_accepted_tokens_total", factory: f)
         queued.set(0)
         running.set(0)
+    }
+
+    /// The engine's own figures, read when /metrics is scraped: KV cache use, prefix-cache hits,
+    /// and speculative drafts (accept length: tokens per verifying round).
+    func record(_ stats: EngineStats) {
+        tokenUsage.record(stats.kvUsage)
+        cacheHitRate.record(stats.prefixHitRate)
+        if stats.draftRounds > 0 { specAcceptLength.record(stats.acceptLength) }
+        draftsSeen.withLock { seen in
+            draftTokens.increment(by: stats.draftTokens - seen.drafted)
+            acceptedDraftTokens.increment(by: stats.acceptedDraftTokens - seen.accepted)
+            seen = (stats.draftTokens, stats.acceptedDraftTokens)
+        }
     }
 
     /// Counts one HTTP response by endpoint and status code.

@@ -61,6 +61,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("speculative-algorithm"), help: "As for glm serve (EAGLE, NEXTN or MTP): MTP drafts.")
     var speculativeAlgorithm: String?
 
+    @Option(name: .customLong("speculative-num-steps"), help: "As for glm serve: drafts per round (default 3).")
+    var speculativeNumSteps: Int?
+
     func validate() throws {
         guard promptLength > 0 else { throw ValidationError("--prompt-len must be positive") }
         guard generateLength >= 0 else { throw ValidationError("--gen-len must not be negative") }
@@ -68,7 +71,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard longPromptLength > 0 else { throw ValidationError("--long-prompt-len must be positive") }
         guard streams > 0 else { throw ValidationError("--streams must be positive") }
         _ = try concurrencyLevels()
-        _ = try ServeCommand.speculativeDraftTokens(speculativeAlgorithm)
+        _ = try ServeCommand.speculativeDraftTokens(speculativeAlgorithm, steps: speculativeNumSteps, verified: nil)
     }
 
     func concurrencyLevels() throws -> [Int] {
@@ -129,7 +132,8 @@ struct BenchCommand: AsyncParsableCommand {
         var options = EngineOptions(maxRunningRequests: max(16, streams + 1, try concurrencyLevels().max() ?? 1))
         if let c = chunkedPrefillSize { options.chunkedPrefillSize = c > 0 ? c : nil }
         options.enableRadixCache = !disableRadixCache
-        options.speculativeDraftTokens = try ServeCommand.speculativeDraftTokens(speculativeAlgorithm)
+        options.speculativeDraftTokens = try ServeCommand.speculativeDraftTokens(speculativeAlgorithm, steps: speculativeNumSteps,
+                                                                                   verified: nil)
         print("model: \(model.modelPath ?? glm.checkpoint.directory.path)")
         print("backend: \(glm.backend.name) threads: \(glm.backend.threads) chunked_prefill: "
               + "\(options.chunkedPrefillSize.map(String.init) ?? "off") radix_cache: \(options.enableRadixCache)")
@@ -145,8 +149,9 @@ struct BenchCommand: AsyncParsableCommand {
                                                     genLength: max(1, generateLength), seed: seed))
                 let stats = engine.stats
                 if stats.draftTokens > 0 {
-                    print(String(format: "  MTP drafts accepted: %d of %d (%.1f%%) in %d steps", stats.acceptedDraftTokens,
-                                 stats.draftTokens, 100 * stats.draftAcceptanceRate, stats.steps))
+                    print(String(format: "  MTP drafts accepted: %d of %d (%.1f%%), %.2f tokens per verifying step, %d steps",
+                                 stats.acceptedDraftTokens, stats.draftTokens, 100 * stats.draftAcceptanceRate,
+                                 stats.acceptLength, stats.steps))
                 }
             }
         case .prefix:

@@ -107,16 +107,17 @@ struct ServeCommand: AsyncParsableCommand {
     var disableRadixCache = false
 
     @Option(name: .customLong("speculative-algorithm"),
-            help: "EAGLE, NEXTN or MTP: greedy requests decode with drafts from the checkpoint's MTP layer.")
+            help: "EAGLE, NEXTN or MTP: decode with drafts from the checkpoint's MTP layer.")
     var speculativeAlgorithm: String?
 
-    @Option(name: .customLong("speculative-num-steps"), help: "Draft steps per round (the MTP layer drafts one).")
+    @Option(name: .customLong("speculative-num-steps"),
+            help: "Tokens the MTP layer drafts per round, a chain (default 3, or --speculative-num-draft-tokens - 1).")
     var speculativeNumSteps: Int?
 
-    @Option(name: .customLong("speculative-eagle-topk"), help: "Draft branches per step (a chain of one here).")
+    @Option(name: .customLong("speculative-eagle-topk"), help: "Draft branches per step (always one chain here).")
     var speculativeEagleTopk: Int?
 
-    @Option(name: .customLong("speculative-num-draft-tokens"), help: "Tokens verified per round (2 here: one draft).")
+    @Option(name: .customLong("speculative-num-draft-tokens"), help: "Tokens verified per round: the drafts and one more.")
     var speculativeNumDraftTokens: Int?
 
     @Option(name: .customLong("speculative-draft-model-path"), help: "A separate draft model: not supported; the MTP layer drafts.")
@@ -159,7 +160,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
-        _ = try Self.speculativeDraftTokens(speculativeAlgorithm)
+        _ = try speculativeDraftTokens
     }
 
     /// One line per accepted flag that does not do here what it does in SGLang.
@@ -171,9 +172,14 @@ struct ServeCommand: AsyncParsableCommand {
             if speculativeNumSteps != nil || speculativeEagleTopk != nil || speculativeNumDraftTokens != nil {
                 out.append("--speculative-num-*: no effect without --speculative-algorithm")
             }
-        } else if (speculativeNumSteps ?? 1) > 1 || (speculativeEagleTopk ?? 1) > 1 || (speculativeNumDraftTokens ?? 2) > 2 {
-            out.append("--speculative-*: the MTP layer drafts one token per round here (no chained steps or draft trees), "
-                       + "so each round verifies 2 tokens")
+        } else {
+            let drafts = (try? speculativeDraftTokens) ?? 0
+            if let k = speculativeEagleTopk, k > 1 {
+                out.append("--speculative-eagle-topk \(k): the MTP layer drafts one chain here, not a tree")
+            }
+            if let n = speculativeNumDraftTokens, speculativeNumSteps != nil, n != drafts + 1 {
+                out.append("--speculative-num-draft-tokens \(n): a chain of \(drafts) drafts verifies \(drafts + 1) tokens per round")
+            }
         }
         if speculativeDraftModelPath != nil {
             out.append("--speculative-draft-model-path: ignored; the MTP layer of --model-path drafts")
@@ -190,19 +196,31 @@ struct ServeCommand: AsyncParsableCommand {
         o.maxTotalTokens = maxTotalTokens
         o.blockSize = pageSize
         o.enableRadixCache = !disableRadixCache
-        o.speculativeDraftTokens = (try? Self.speculativeDraftTokens(speculativeAlgorithm)) ?? 0  // checked in validate()
+        o.speculativeDraftTokens = (try? speculativeDraftTokens) ?? 0  // checked in validate()
         return o
     }
 
-    /// `--speculative-algorithm` as the MTP layer's drafts per step (0: off). EAGLE and NEXTN are
-    /// SGLang's names for drafting with the checkpoint's own MTP layer; others need another model.
-    static func speculativeDraftTokens(_ algorithm: String?) throws -> Int {
+    var speculativeDraftTokens: Int {
+        get throws {
+            try Self.speculativeDraftTokens(speculativeAlgorithm, steps: speculativeNumSteps, verified: speculativeNumDraftTokens)
+        }
+    }
+
+    /// The `--speculative-*` flags as the MTP layer's drafts per round (0: off). EAGLE and NEXTN
+    /// are SGLang's names for drafting with the checkpoint's own MTP layer; others need another
+    /// model. Without a step count, 3 drafts: the GLM-4.5 model card's setting.
+    static func speculativeDraftTokens(_ algorithm: String?, steps: Int?, verified: Int?) throws -> Int {
         guard let algorithm else { return 0 }
         guard ["EAGLE", "NEXTN", "MTP"].contains(algorithm.uppercased()) else {
             throw ValidationError("--speculative-algorithm \(algorithm): only drafts from the checkpoint's own MTP layer are "
                                   + "supported (EAGLE, NEXTN or MTP)")
         }
-        return 1
+        let drafts = steps ?? verified.map { $0 - 1 } ?? 3
+        guard (1...16).contains(drafts) else {
+            throw ValidationError(steps == nil ? "--speculative-num-draft-tokens must be between 2 and 17"
+                                               : "--speculative-num-steps must be between 1 and 16")
+        }
+        return drafts
     }
 
     /// `a` and `b` name the same folder or repo id (after `~`, `.`, `..`, a trailing `/` and symlinks).
@@ -254,6 +272,8 @@ struct ServeCommand: AsyncParsableCommand {
                 let layer = "model.layers.\(model.config.numHiddenLayers).*"
                 engineLogger.notice("--speculative-algorithm: the checkpoint has no MTP layer (\(layer)); decoding one token per step")
                 options.speculativeDraftTokens = 0
+            } else if options.speculativeDraftTokens > 0 {
+                engineLogger.notice("--speculative-algorithm: the MTP layer drafts \(options.speculativeDraftTokens) tokens per round")
             }
             return try BatchingEngine(model: model, options: options)
         }

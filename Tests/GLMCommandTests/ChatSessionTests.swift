@@ -243,6 +243,25 @@ struct CommandLineTests {
         #expect(throws: (any Error).self) { try BenchCommand.parse(["--concurrency", "4,x"]) }
     }
 
+    @Test("--speculative-* flags: SGLang's 3/1/4 chain, the step count, or the verified tokens set the drafts per round")
+    func speculativeFlags() throws {
+        func drafts(_ flags: [String]) throws -> Int { try ServeCommand.parse(flags).engineOptions.speculativeDraftTokens }
+        #expect(try drafts([]) == 0)
+        #expect(try drafts(["--speculative-algorithm", "EAGLE"]) == 3)
+        let sglang = ["--speculative-algorithm", "EAGLE", "--speculative-num-steps", "3", "--speculative-eagle-topk", "1",
+                      "--speculative-num-draft-tokens", "4"]
+        #expect(try drafts(sglang) == 3)
+        #expect(try ServeCommand.parse(sglang).notes.isEmpty)
+        #expect(try drafts(["--speculative-algorithm", "nextn", "--speculative-num-steps", "1"]) == 1)
+        #expect(try drafts(["--speculative-algorithm", "MTP", "--speculative-num-draft-tokens", "3"]) == 2)
+        let tree = try ServeCommand.parse(["--speculative-algorithm", "EAGLE", "--speculative-num-steps", "2",
+                                           "--speculative-eagle-topk", "4", "--speculative-num-draft-tokens", "8"])
+        #expect(tree.notes.count == 2, "\(tree.notes)")
+        #expect(throws: (any Error).self) { try ServeCommand.parse(["--speculative-algorithm", "NGRAM"]) }
+        #expect(throws: (any Error).self) { try ServeCommand.parse(["--speculative-algorithm", "EAGLE", "--speculative-num-steps", "0"]) }
+        #expect(try BenchCommand.parse(["--speculative-algorithm", "EAGLE", "--speculative-num-steps", "2"]).speculativeNumSteps == 2)
+    }
+
     @Test("--tokenizer-path must name the --model-path folder, and needs one")
     func tokenizerPath() throws {
         #expect(throws: (any Error).self) { try ServeCommand.parse(["--tokenizer-path", "/m"]) }

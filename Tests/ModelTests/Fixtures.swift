@@ -65,7 +65,7 @@ func mtpLogits(_ model: GLM4MoEModel, _ tokens: [Int]) throws -> [[Float]] {
     for range in [0..<split, split..<(n - 1)] {
         var batch = ForwardBatch()
         batch.append(mtpSequence, tokens: range.map { tokens[$0 + 1] }, logits: .all)
-        rows += try model.forwardMTP(batch, previousHidden: range.map { hidden[$0] }, cache: cache)
+        rows += try model.forwardMTP(batch, previousHidden: range.map { hidden[$0] }, cache: cache).logits
     }
     return rows
 }

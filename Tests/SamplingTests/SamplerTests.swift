@@ -65,4 +65,23 @@ struct SamplerTests {
             #expect(abs(observed - candidate.probability) < 0.015, "token \(candidate.token): \(observed) vs \(candidate.probability)")
         }
     }
+
+    @Test("verifying a speculative draft keeps the target distribution, whichever token was drafted")
+    func verification() {
+        let parameters = SamplingParameters(temperature: 0.8, topK: 4, seed: 11)
+        let probs = Sampler.filteredDistribution(logits, parameters)
+        var sampler = Sampler(parameters)
+        let n = 20000
+        for draft in logits.indices {   // 3 and 4 are outside the top 4: never kept
+            var counts = [Int](repeating: 0, count: logits.count)
+            for _ in 0..<n { counts[sampler.verify(draft: draft, logits: logits)] += 1 }
+            for token in logits.indices {
+                let expected = probs.first { $0.token == token }?.probability ?? 0
+                let observed = Float(counts[token]) / Float(n)
+                #expect(abs(observed - expected) < 0.015, "draft \(draft), token \(token): \(observed) vs \(expected)")
+            }
+        }
+        var greedy = Sampler(.greedy)
+        #expect(greedy.verify(draft: 2, logits: logits) == 1)
+    }
 }
