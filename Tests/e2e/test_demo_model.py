@@ -92,10 +92,12 @@ def test_weather_question_calls_get_current_weather(demo_client, thinking):
 
 def test_speculative_decoding_drafts_with_the_trained_mtp_layer():
     """SGLang's recommended speculative flags on the demo model, whose MTP layer is trained: greedy
-    requests decode with its drafts and still answer as above."""
+    requests decode with its drafts and still answer as above, sampled ones are drafted too, and
+    /metrics counts the drafts."""
     port = free_port()
     proc = start_server(["--port", str(port), "--threads", "1", "--speculative-algorithm", "EAGLE",
-                         "--speculative-num-steps", "3", "--speculative-eagle-topk", "1", "--speculative-num-draft-tokens", "4"])
+                         "--speculative-num-steps", "3", "--speculative-eagle-topk", "1", "--speculative-num-draft-tokens", "4",
+                         "--enable-metrics"])
     base = f"http://127.0.0.1:{port}"
     log = ""
     try:
@@ -110,7 +112,17 @@ def test_speculative_decoding_drafts_with_the_trained_mtp_layer():
         r = client.chat.completions.create(
             model=DEMO, messages=[{"role": "user", "content": "What is the capital of France?"}], temperature=0)
         assert "Paris" in r.choices[0].message.content
+        r = client.chat.completions.create(
+            model=DEMO, messages=[{"role": "user", "content": "Tell me a story."}], temperature=0.7, seed=3,
+            max_tokens=40)
+        assert r.usage.completion_tokens > 0 and r.choices[0].message.content
+        metrics = {line.split(" ")[0]: float(line.rsplit(" ", 1)[1])
+                   for line in httpx.get(base + "/metrics").text.splitlines() if line.startswith("glm:spec")}
+        drafted, accepted = metrics["glm:spec_decode_num_draft_tokens_total"], metrics["glm:spec_decode_num_accepted_tokens_total"]
+        assert 0 < accepted <= drafted, metrics
+        # Tokens per verifying round: 1 + accepted drafts per round, with up to 3 drafts a round.
+        assert 1 + accepted / drafted <= metrics["glm:spec_accept_length"] <= 4, metrics
     finally:
         log = stop_server(proc)
-    assert "drafts one token per round" in log, log
+    assert "the MTP layer drafts 3 tokens per round" in log, log
     assert "no MTP layer" not in log, log

@@ -448,6 +448,44 @@ def alarm(rng, split):
 DOMAINS = [weather, stock, search, calendar, calculator, email, translate, local_time, currency, flights,
            restaurant, music, news, alarm]
 
+INVENTED_RATE = 0.25     # training tool calls to an invented tool, and invented tools among the others shown
+ACTIONS = ["get", "find", "check", "book", "order", "track", "list", "cancel", "open", "rate", "count", "show",
+           "send", "start", "stop", "add", "remove", "update", "lookup", "report"]
+
+
+def invented(rng, split):
+    """A tool of no domain (training only): its noun is a random word that only its name or description
+    shares with the request, so the one way to the right tool is to match the request's words against
+    the tools' words, and the one way to its arguments is to copy them."""
+    assert split == "train"
+    noun, other, verb = novel(rng), novel(rng), rng.choice(ACTIONS)
+    name = rng.choices([f"{verb}_{noun}", f"{noun}_{verb}", noun, f"{verb}_{noun}_{other}", f"{noun}_{other}", other],
+                       [3, 2, 2, 2, 2, 1])[0]
+    keys = []
+    while len(keys) < rng.choice([1, 1, 2, 2, 3]):
+        key = rng.choice([rng.choice(DRILL_WORDS), novel(rng, 1), f"{novel(rng, 1)}_{rng.choice(DRILL_WORDS)}"])
+        if key not in keys:
+            keys.append(key)
+    desc = rng.choice([f"{verb.title()} a {noun}.", f"{verb.title()} the {noun} for a {keys[0]}.",
+                       f"Returns {noun} data.", f"{noun.title()} service: {verb} by {keys[0]}.",
+                       f"Use this to {verb} {noun} items.", f"The {noun} tool."])
+    values = [rng.choice([lambda: " ".join(novel(rng) for _ in range(rng.randint(1, 3))),
+                          lambda: novel(rng).title(), lambda: str(rng.randint(1, 9999)), lambda: date(rng),
+                          lambda: clock(rng), lambda: pick(rng, CITIES, "train")])() for _ in keys]
+    user = rng.choice([f"{verb.title()} {noun} for {values[0]}.", f"Please {verb} the {noun} {values[0]}.",
+                       f"I need the {noun} of {values[0]}.", f"Can you {verb} {noun}: {values[0]}?",
+                       f"{noun.title()} {values[0]}, please.", f"Use {noun} with {values[0]}."])
+    for key, value in zip(keys[1:], values[1:]):
+        user = user.rstrip("?.") + rng.choice([f", {key.replace('_', ' ')} {value}.", f" with {key} {value}.",
+                                               f" and {key.replace('_', ' ')} {value}?"])
+    result = {rng.choice(["result", "status", "value", "count", novel(rng)]): rng.choice(
+        [novel(rng), str(rng.randint(1, 999)), rng.choice(CONDITIONS)])}
+    shown = ", ".join(f"{k} {v}" for k, v in result.items())
+    answer = rng.choice([f"The {noun} for {values[0]}: {shown}.", f"Done ({shown}).",
+                         f"{name} says {shown} for {values[0]}."])
+    return Case(schema(name, desc, [(k, {"type": "string"}) for k in keys], keys), user, dict(zip(keys, values)),
+                result, answer, f"the {noun} for {values[0]}")
+
 # --------------------------------------------------------------------------------------------
 # Chat without tools
 # --------------------------------------------------------------------------------------------
@@ -606,10 +644,11 @@ def same_tool(first, second):
 
 def tool_cases(rng, split):
     """One or two cases (two: several calls in one turn, to the same tool or to two tools)."""
-    first = make_case(rng.choice(DOMAINS), rng, split)
+    invent = split == "train" and rng.random() < INVENTED_RATE
+    first = make_case(invented if invent else rng.choice(DOMAINS), rng, split)
     if rng.random() >= 0.15:
         return [first]
-    domain = first.domain if rng.random() < 0.5 else rng.choice(DOMAINS)
+    domain = first.domain if rng.random() < 0.5 and not invent else rng.choice(DOMAINS)
     second = make_case(domain, rng, split)
     if domain is first.domain:
         second = same_tool(first, second)
@@ -628,6 +667,8 @@ def distractors(rng, split, exclude_domains, count):
         if domain not in used:
             used.add(domain)
             out.append(make_case(domain, rng, split if rng.random() < 0.5 else "train").tool)
+    if split == "train":
+        out = [invented(rng, split).tool if rng.random() < INVENTED_RATE else tool for tool in out]
     return out
 
 

@@ -60,7 +60,7 @@ REGULAR_VOCAB = 2012                     # + GLM's 36 added tokens = 2048
 VOCAB = REGULAR_VOCAB + len(fixtures.GLM_ADDED_TOKENS)
 CONFIG = dict(
     architectures=["Glm4MoeForCausalLM"], model_type="glm4_moe",
-    vocab_size=VOCAB, hidden_size=256, intermediate_size=768, num_hidden_layers=4,
+    vocab_size=VOCAB, hidden_size=256, intermediate_size=768, num_hidden_layers=5,
     num_attention_heads=4, num_key_value_heads=2, head_dim=64, partial_rotary_factor=0.5,
     moe_intermediate_size=128, n_routed_experts=8, num_experts_per_tok=2, n_shared_experts=1,
     first_k_dense_replace=1, n_group=1, topk_group=1, norm_topk_prob=True, routed_scaling_factor=2.5,
@@ -73,7 +73,7 @@ CONFIG = dict(
 TRAIN_EXAMPLES = 64000
 DRILLS = 24000                           # copy drills (data.copy_drill): the warm-up's, then mixed in
 DRILL_WARMUP_STEPS = 250                 # steps on drills alone, before the chat data
-STEPS = 3000
+STEPS = 2800
 TOKENS_PER_BATCH = 6144
 MAX_LEN = 768
 LR, WARMUP, MIN_LR_FRACTION = 3e-3, 100, 0.05
@@ -100,7 +100,8 @@ def write_tokenizer(examples):
     corpus = [render_prompt(renderer, ex) + ex["completion"] for ex in examples]
     corpus += [f"{t}. {x}" for t, x in data.FABLES]
     OUT.mkdir(parents=True, exist_ok=True)
-    fixtures.write_glm_bpe_tokenizer(OUT, SHARED_TOKENIZER, corpus, REGULAR_VOCAB, CONFIG["max_position_embeddings"])
+    fixtures.write_glm_bpe_tokenizer(OUT, SHARED_TOKENIZER, corpus, REGULAR_VOCAB, CONFIG["max_position_embeddings"],
+                                     words_apart=True)
     tok = AutoTokenizer.from_pretrained(OUT)
     assert len(tok) == VOCAB, len(tok)
     return tok
