@@ -139,7 +139,7 @@ public struct EngineStats: Sendable, Equatable {
     /// Speculative decoding: tokens the MTP layer drafted, and those the model confirmed.
     public var draftTokens = 0
     public var acceptedDraftTokens = 0
-    /// Steps that verified drafts (one round each per request).
+    /// Verifying rounds: one per request and step that fed it drafts.
     public var draftRounds = 0
 
     public init() {}

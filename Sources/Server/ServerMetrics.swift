@@ -64,8 +64,8 @@ public final class ServerMetrics: Sendable {
         cacheHitRate.record(stats.prefixHitRate)
         if stats.draftRounds > 0 { specAcceptLength.record(stats.acceptLength) }
         draftsSeen.withLock { seen in
-            draftTokens.increment(by: stats.draftTokens - seen.drafted)
-            acceptedDraftTokens.increment(by: stats.acceptedDraftTokens - seen.accepted)
+            draftTokens.increment(by: max(0, stats.draftTokens - seen.drafted))
+            acceptedDraftTokens.increment(by: max(0, stats.acceptedDraftTokens - seen.accepted))
             seen = (stats.draftTokens, stats.acceptedDraftTokens)
         }
     }

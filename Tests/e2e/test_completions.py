@@ -74,7 +74,8 @@ def test_metrics(client, http):
     text = http.get("/metrics").text
     for name in ["glm:http_requests_total", "glm:prompt_tokens_total", "glm:generation_tokens_total",
                  "glm:time_to_first_token_seconds_bucket", "glm:inter_token_latency_seconds_bucket",
-                 "glm:num_queue_reqs", "glm:num_running_reqs", "glm:e2e_request_latency_seconds_count"]:
+                 "glm:num_queue_reqs", "glm:num_running_reqs", "glm:e2e_request_latency_seconds_count",
+                 "glm:token_usage", "glm:cache_hit_rate"]:
         assert name in text, name
     assert 'endpoint="/v1/chat/completions",status="200"' in text
     assert metric(http, "glm:generation_tokens_total") >= 2

@@ -486,6 +486,7 @@ def invented(rng, split):
     return Case(schema(name, desc, [(k, {"type": "string"}) for k in keys], keys), user, dict(zip(keys, values)),
                 result, answer, f"the {noun} for {values[0]}")
 
+
 # --------------------------------------------------------------------------------------------
 # Chat without tools
 # --------------------------------------------------------------------------------------------
