@@ -36,6 +36,7 @@ public struct EngineOptions: Sendable, Equatable {
     /// what decoding gives without it, and sampled tokens keep their distribution (spec §4.3);
     /// the MTP layer gets a KV layer of its own.
     public var speculativeDraftTokens = 0
+    public static let maxSpeculativeDraftTokens = 16
 
     public init(maxRunningRequests: Int = 64, maxWaitingRequests: Int = 1024, chunkedPrefillSize: Int? = 512,
                 prefillLatencyFactor: Double? = 2, maxTotalTokens: Int? = nil, memFractionStatic: Double = 0.8,
@@ -64,8 +65,9 @@ public struct EngineOptions: Sendable, Equatable {
         if let factor = prefillLatencyFactor, factor <= 1 {
             throw EngineConfigurationError.invalid("the prefill latency factor must be above 1, got \(factor)")
         }
-        guard (0...16).contains(speculativeDraftTokens) else {
-            throw EngineConfigurationError.invalid("the MTP layer drafts 0 to 16 tokens per step, not \(speculativeDraftTokens)")
+        guard (0...Self.maxSpeculativeDraftTokens).contains(speculativeDraftTokens) else {
+            throw EngineConfigurationError.invalid(
+                "the MTP layer drafts 0 to \(Self.maxSpeculativeDraftTokens) tokens per step, not \(speculativeDraftTokens)")
         }
         guard memFractionStatic > 0 && memFractionStatic <= 1 else {
             throw EngineConfigurationError.invalid("mem-fraction-static must be in (0, 1], got \(memFractionStatic)")

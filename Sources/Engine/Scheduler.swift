@@ -276,8 +276,7 @@ public final class Scheduler {
         for (r, row) in zip(drafting, out.logits) {
             r.drafts = [Sampler.argmax(row)]
             // Room for the chain and its verification, from free blocks only: drafts never evict or preempt.
-            let needed = cache.blocksNeeded(forLength: r.kv.length + 1 + draftLimit(r)) - r.kv.blocks.count
-            if needed > 0, cache.freeBlockCount >= needed, let blocks = try? cache.allocate(needed) { r.kv.blocks += blocks }
+            try? cache.reserve(r.kv, length: r.kv.length + 1 + draftLimit(r))
         }
         while true {
             // The next draft's input sits at position length + drafts - 1; its KV is the MTP layer's alone.

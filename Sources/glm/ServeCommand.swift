@@ -215,10 +215,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--speculative-algorithm \(algorithm): only drafts from the checkpoint's own MTP layer are "
                                   + "supported (EAGLE, NEXTN or MTP)")
         }
-        let drafts = steps ?? verified.map { $0 - 1 } ?? 3
-        guard (1...16).contains(drafts) else {
-            throw ValidationError(steps == nil ? "--speculative-num-draft-tokens must be between 2 and 17"
-                                               : "--speculative-num-steps must be between 1 and 16")
+        let drafts = steps ?? verified.map { $0 - 1 } ?? 3, most = EngineOptions.maxSpeculativeDraftTokens
+        guard (1...most).contains(drafts) else {
+            throw ValidationError(steps == nil ? "--speculative-num-draft-tokens must be between 2 and \(most + 1)"
+                                               : "--speculative-num-steps must be between 1 and \(most)")
         }
         return drafts
     }
