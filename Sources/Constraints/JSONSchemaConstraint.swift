@@ -283,10 +283,16 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
         return false
     }
 
+    /// The inclusive bounds of an integer node that has any.
+    private func integerBounds(_ node: Int) -> (Int?, Int?)? {
+        guard case .number(true, let lowest, let highest) = grammar.nodes[node], lowest != nil || highest != nil else { return nil }
+        return (lowest, highest)
+    }
+
     /// The number read so far may end here.
     private func isWhole(_ node: Int, _ n: Number, _ value: IntegerPrefix) -> Bool {
         guard JSONLexer.isAccepting(n) else { return false }
-        guard case .number(true, let lowest, let highest) = grammar.nodes[node], lowest != nil || highest != nil else { return true }
+        guard let (lowest, highest) = integerBounds(node) else { return true }
         guard let m = value.magnitude else { return (value.negative ? lowest : highest) == nil }
         let v = value.negative ? -m : m
         return (lowest.map { v >= $0 } ?? true) && (highest.map { v <= $0 } ?? true)
@@ -294,7 +300,7 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
 
     /// Some integer that starts with the digits read so far lies within the node's bounds.
     private func canReachBounds(_ node: Int, _ n: Number, _ value: IntegerPrefix) -> Bool {
-        guard case .number(true, let lowest, let highest) = grammar.nodes[node], lowest != nil || highest != nil else { return true }
+        guard let (lowest, highest) = integerBounds(node) else { return true }
         switch n {
         case .sign: return (lowest ?? 0) <= 0          // "-" goes on to 0 or any negative integer
         case .zero: return isWhole(node, n, value)
@@ -357,7 +363,8 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
                 if text.characters >= minLength && (maxLength == nil || text.continuation == 0) { out.append(r) }
                 return
             }
-            let counted = Self.count(text, state, byte)
+            // Only a string with bounds counts, so an unbounded one stays one state per escape phase.
+            let counted = minLength > 0 || maxLength != nil ? Self.count(text, state, byte) : text
             if let maxLength {
                 guard counted.characters <= maxLength, Self.isWholeUTF8(text, state, byte) else { return }
                 // No room left: an escape under way can only be the second half of a surrogate pair.
@@ -449,7 +456,7 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
         case .number(let node, let n, let value):
             guard case .number(let integer, _, _) = grammar.nodes[node] else { return }
             if let m = JSONLexer.numberByte(n, byte, integer: integer) {
-                let grown = Self.grow(value, m, byte)
+                let grown = grow(node, value, m, byte)
                 guard canReachBounds(node, m, grown) else { return }
                 r.stack.append(.number(node: node, state: m, value: grown))
                 out.append(r)
@@ -481,7 +488,7 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
             out.append(r)
         case .number(let integer, _, _):
             guard let n = JSONLexer.numberStart(byte, integer: integer) else { return }
-            let value = Self.grow(IntegerPrefix(), n, byte)
+            let value = grow(node, IntegerPrefix(), n, byte)
             guard canReachBounds(node, n, value) else { return }
             r.stack.append(.number(node: node, state: n, value: value))
             out.append(r)
@@ -537,8 +544,10 @@ extension JSONSchemaPrefix {
         b <= UInt8(ascii: "9") ? b - UInt8(ascii: "0") : (b | 0x20) - UInt8(ascii: "a") + 10
     }
 
-    /// `value` after `byte` took the number to state `n`: digits of the integer part only.
-    fileprivate static func grow(_ value: IntegerPrefix, _ n: Number, _ byte: UInt8) -> IntegerPrefix {
+    /// `value` after `byte` took the number to state `n`: digits of the integer part only, and only
+    /// for an integer with bounds (other numbers keep one state).
+    fileprivate func grow(_ node: Int, _ value: IntegerPrefix, _ n: Number, _ byte: UInt8) -> IntegerPrefix {
+        guard integerBounds(node) != nil else { return value }
         var v = value
         switch n {
         case .sign: v.negative = true
