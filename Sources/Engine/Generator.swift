@@ -9,19 +9,35 @@ public enum FinishReason: Equatable, Sendable {
     case length
 }
 
-/// Generates one sequence at a time in the calling thread (`glm generate`, `glm chat`), as
-/// `SerialEngine` runs a request. It keeps the keys and values it computed, so a prompt that
-/// starts like the previous prompt and its output (a chat's next turn) prefills only what is new.
+/// Generates one sequence at a time in the calling thread (`glm generate`, `glm chat`) through the
+/// serving engine's `Scheduler`: the same forward passes, sampling and MTP speculative decoding as
+/// `glm serve`. Its prefix cache keeps the blocks a request computed, so a prompt that starts like
+/// an earlier prompt and its output (a chat's next turn) prefills only from the first block that
+/// differs.
+///
+/// The KV cache is sized by what requests need rather than by a memory budget (a checkpoint may
+/// be larger than memory; its weights are mapped): it is replaced by one at least twice as large,
+/// up to the context, when a request needs more, and what the old one held is computed again.
 public final class Generator {
     public let model: GLM4MoEModel
-    /// Prompt tokens of the last `generate` whose keys and values an earlier call had computed.
+    /// Tokens the checkpoint's MTP layer drafts per step (0: none).
+    public let speculativeDraftTokens: Int
+    /// Prompt tokens of the last `generate` whose keys and values were already cached.
     public private(set) var reusedPromptTokens = 0
-    private var cache: PagedKVCache?
-    private var sequence = KVSequence()
-    /// The tokens whose keys and values `sequence` holds, in order.
-    private var computed: [Int] = []
+    private var scheduler: Scheduler
 
-    public init(model: GLM4MoEModel) { self.model = model }
+    /// - Parameter cacheTokens: positions the first KV cache holds (it grows as requests need).
+    /// - Throws: `EngineConfigurationError` when drafts are asked of a checkpoint without an MTP
+    ///   layer, or more than `EngineOptions.maxSpeculativeDraftTokens`.
+    public init(model: GLM4MoEModel, speculativeDraftTokens: Int = 0, cacheTokens: Int = 256) throws {
+        self.model = model
+        self.speculativeDraftTokens = speculativeDraftTokens
+        scheduler = try Self.scheduler(model, tokens: min(cacheTokens, model.config.maxPositionEmbeddings),
+                                       drafts: speculativeDraftTokens)
+    }
+
+    /// The current cache's counters: drafted and kept tokens, prefix-cache hits.
+    public var stats: EngineStats { scheduler.stats }
 
     /// - Parameters:
     ///   - stopTokens: generation ends after one of these (default: the model's eos tokens).
@@ -29,40 +45,65 @@ public final class Generator {
     @discardableResult
     public func generate(prompt: [Int], maxTokens: Int, sampling: SamplingParameters, stopTokens: Set<Int>? = nil,
                          onToken: (Int) -> Bool = { _ in true }) throws -> (tokens: [Int], finish: FinishReason) {
+        let context = model.config.maxPositionEmbeddings
+        guard prompt.count + maxTokens <= context else {
+            throw EngineError.contextLengthExceeded(promptTokens: prompt.count, maxTokens: maxTokens, contextLength: context)
+        }
+        try makeRoom(for: prompt.count + maxTokens)
+        reusedPromptTokens = 0
         let request = GenerationRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling,
                                         stopTokenIds: stopTokens ?? Set(model.config.eosTokenIds))
-        let cache = cache(holding: prompt.count + maxTokens)
-        var common = 0
-        while common < min(computed.count, prompt.count - 1), computed[common] == prompt[common] { common += 1 }
-        sequence.length = common  // positions past it are written again
-        reusedPromptTokens = common
-
-        let stopped = ManagedAtomicFlag()
-        var tokens: [Int] = [], finish = FinishReason.length
-        defer { computed = Array((prompt + tokens).prefix(sequence.length)) }
-        try SerialEngine.run(request, model: model, cancelled: stopped, cache: cache, sequence: sequence) { event in
-            switch event {
-            case .token(let id, _, _):
-                tokens.append(id)
-                if !onToken(id) { stopped.set() }
-            case .finished(let reason, _):
-                finish = reason
+        var tokens: [Int] = [], finish = FinishReason.length, failure: Error?, done = false, stopped = false
+        try withoutActuallyEscaping(onToken) { onToken in
+            let id = scheduler.submit(request) { [self] output in
+                switch output {
+                case .event(.token(let token, _, _)):
+                    guard !stopped else { return }  // a verifying step emits several
+                    tokens.append(token)
+                    stopped = !onToken(token)
+                case .event(.finished(let reason, let usage)):
+                    finish = reason
+                    reusedPromptTokens = usage.cachedTokens
+                    done = true
+                case .failure(let error):
+                    if !stopped { failure = error }
+                    done = true
+                }
+            }
+            while !done {
+                if stopped {
+                    scheduler.cancel(id)
+                    break
+                }
+                guard scheduler.step().sequences > 0 else {
+                    preconditionFailure("a cache sized for the request could not admit it")
+                }
             }
         }
+        if let failure { throw failure }
         return (tokens, finish)
     }
 
-    /// The cache, replaced by one at least twice as large (up to the context) when it cannot
-    /// hold `positions`; what the old one held is then computed again. (Past the context the
-    /// request fails, and the cache is kept.)
-    private func cache(holding positions: Int) -> PagedKVCache {
-        let context = model.config.maxPositionEmbeddings
-        if let cache, cache.blockCount * cache.blockSize >= positions || positions > context { return cache }
-        let old = cache.map { $0.blockCount * $0.blockSize } ?? 0
-        let fresh = model.makeCache(tokens: min(context, max(positions, 2 * old)))
-        cache = fresh
-        sequence = KVSequence()
-        computed = []
-        return fresh
+    /// Replaces the scheduler by a larger one when its cache cannot hold a request of `positions`.
+    private func makeRoom(for positions: Int) throws {
+        let stats = scheduler.stats
+        let capacity = stats.totalBlocks * stats.blockSize
+        guard capacity < Self.cacheTokens(for: positions, drafts: speculativeDraftTokens, blockSize: stats.blockSize) else {
+            return
+        }
+        scheduler = try Self.scheduler(model, tokens: max(positions, min(2 * capacity, model.config.maxPositionEmbeddings)),
+                                       drafts: speculativeDraftTokens)
+    }
+
+    /// Cache positions for a request of `positions`: its drafts and a spare block too.
+    private static func cacheTokens(for positions: Int, drafts: Int, blockSize: Int) -> Int {
+        positions + drafts + blockSize
+    }
+
+    /// One stream: whole prompts in one pass (no other stream waits on them), the prefix cache on.
+    private static func scheduler(_ model: GLM4MoEModel, tokens positions: Int, drafts: Int) throws -> Scheduler {
+        var options = EngineOptions(maxRunningRequests: 1, chunkedPrefillSize: nil, speculativeDraftTokens: drafts)
+        options.maxTotalTokens = cacheTokens(for: positions, drafts: drafts, blockSize: options.blockSize)
+        return try Scheduler(model: model, options: options)
     }
 }

@@ -25,25 +25,21 @@ public final class SerialEngine: InferenceEngine, @unchecked Sendable {
         return stream
     }
 
-    /// Runs `request` to its end. `sequence` may already hold the keys and values of a proper
-    /// prefix of the prompt in `cache` (`Generator` keeps them between chat turns); the rest of
-    /// the prompt is prefilled in one pass.
-    static func run(_ request: GenerationRequest, model: GLM4MoEModel, cancelled: ManagedAtomicFlag,
-                    cache: PagedKVCache? = nil, sequence: KVSequence = KVSequence(),
-                    emit: (GenerationEvent) -> Void) throws {
+    /// Runs `request` to its end: the prompt in one pass, then one token per pass.
+    private static func run(_ request: GenerationRequest, model: GLM4MoEModel, cancelled: ManagedAtomicFlag,
+                            emit: (GenerationEvent) -> Void) throws {
         guard !request.prompt.isEmpty else { throw EngineError.emptyPrompt }
         let context = model.config.maxPositionEmbeddings
         guard request.prompt.count + request.maxTokens <= context else {
             throw EngineError.contextLengthExceeded(promptTokens: request.prompt.count, maxTokens: request.maxTokens,
                                                     contextLength: context)
         }
-        precondition(sequence.length < request.prompt.count, "at least the prompt's last token is computed")
-        let cache = cache ?? model.makeCache(tokens: request.prompt.count + request.maxTokens)
-        let reused = sequence.length
+        let cache = model.makeCache(tokens: request.prompt.count + request.maxTokens)
+        let sequence = KVSequence()
         var sampler = Sampler(request.sampling)
         var processors = request.processors
         var generated: [Int] = []
-        var next = Array(request.prompt[reused...])
+        var next = request.prompt
         var finish = FinishReason.length
         while generated.count < request.maxTokens, !cancelled.isSet {
             var batch = ForwardBatch()
@@ -61,8 +57,7 @@ public final class SerialEngine: InferenceEngine, @unchecked Sendable {
             }
             next = [token]
         }
-        emit(.finished(finish, usage: Usage(promptTokens: request.prompt.count, completionTokens: generated.count,
-                                            cachedTokens: reused)))
+        emit(.finished(finish, usage: Usage(promptTokens: request.prompt.count, completionTokens: generated.count)))
     }
 }
 

@@ -58,11 +58,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("disable-radix-cache"), help: "As for glm serve.")
     var disableRadixCache = false
 
-    @Option(name: .customLong("speculative-algorithm"), help: "As for glm serve (EAGLE, NEXTN or MTP): MTP drafts.")
-    var speculativeAlgorithm: String?
-
-    @Option(name: .customLong("speculative-num-steps"), help: "As for glm serve: drafts per round (default 3).")
-    var speculativeNumSteps: Int?
+    @OptionGroup var speculative: SpeculativeOptions
 
     func validate() throws {
         guard promptLength > 0 else { throw ValidationError("--prompt-len must be positive") }
@@ -71,7 +67,6 @@ struct BenchCommand: AsyncParsableCommand {
         guard longPromptLength > 0 else { throw ValidationError("--long-prompt-len must be positive") }
         guard streams > 0 else { throw ValidationError("--streams must be positive") }
         _ = try concurrencyLevels()
-        _ = try ServeCommand.speculativeDraftTokens(speculativeAlgorithm, steps: speculativeNumSteps, verified: nil)
     }
 
     func concurrencyLevels() throws -> [Int] {
@@ -84,7 +79,40 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if scenario != .forward { return try await runEngine() }
+        switch scenario {
+        case .forward:
+            try runForward()
+        case .throughput:
+            let (glm, options) = try servingModel()
+            for level in try concurrencyLevels() {
+                // A fresh engine per level, so no level reuses another's prefix cache.
+                let engine = try BatchingEngine(model: glm, options: options)
+                defer { engine.shutdown() }
+                print(try await EngineBenchmark.run(engine: engine, concurrency: level, promptLength: promptLength,
+                                                    genLength: max(1, generateLength), seed: seed))
+                let stats = engine.stats
+                if stats.draftTokens > 0 {
+                    print(String(format: "  MTP drafts accepted: %d of %d (%.1f%%), %.2f tokens per verifying step, %d steps",
+                                 stats.acceptedDraftTokens, stats.draftTokens, 100 * stats.draftAcceptanceRate,
+                                 stats.acceptLength, stats.steps))
+                }
+            }
+        case .prefix:
+            let (glm, options) = try servingModel()
+            let engine = try BatchingEngine(model: glm, options: options)
+            defer { engine.shutdown() }
+            print(try await EngineBenchmark.prefixReuse(engine: engine, prefixLength: prefixLength, seed: seed))
+        case .interference:
+            let (glm, options) = try servingModel()
+            let engine = try BatchingEngine(model: glm, options: options)
+            defer { engine.shutdown() }
+            print(try await EngineBenchmark.longPromptInterference(engine: engine, streams: streams,
+                                                                   longPromptLength: longPromptLength, seed: seed))
+        }
+    }
+
+    /// One sequence's prefill and decode passes, timed.
+    private func runForward() throws {
         let directory = try model.directory()
         let glm = try model.loadModel(from: directory)
         var random = Xoshiro256(seed: seed)
@@ -125,44 +153,18 @@ struct BenchCommand: AsyncParsableCommand {
         print("peak_rss_bytes: \(Int(usage.ru_maxrss) * 1024)")
     }
 
-    /// The serving scenarios, through the batching engine (in process, no HTTP).
-    private func runEngine() async throws {
+    /// The model and engine options of the serving scenarios, which run the batching engine in
+    /// process (no HTTP); prints what they run on.
+    private func servingModel() throws -> (GLM4MoEModel, EngineOptions) {
         setvbuf(stdout, nil, _IOLBF, 0)  // each result as it comes, also into a file
         let glm = try model.loadModel()
         var options = EngineOptions(maxRunningRequests: max(16, streams + 1, try concurrencyLevels().max() ?? 1))
         if let c = chunkedPrefillSize { options.chunkedPrefillSize = c > 0 ? c : nil }
         options.enableRadixCache = !disableRadixCache
-        options.speculativeDraftTokens = try ServeCommand.speculativeDraftTokens(speculativeAlgorithm, steps: speculativeNumSteps,
-                                                                                   verified: nil)
+        options.speculativeDraftTokens = try speculative.draftTokens
         print("model: \(model.modelPath ?? glm.checkpoint.directory.path)")
         print("backend: \(glm.backend.name) threads: \(glm.backend.threads) chunked_prefill: "
               + "\(options.chunkedPrefillSize.map(String.init) ?? "off") radix_cache: \(options.enableRadixCache)")
-        switch scenario {
-        case .forward:
-            break
-        case .throughput:
-            for level in try concurrencyLevels() {
-                // A fresh engine per level, so no level reuses another's prefix cache.
-                let engine = try BatchingEngine(model: glm, options: options)
-                defer { engine.shutdown() }
-                print(try await EngineBenchmark.run(engine: engine, concurrency: level, promptLength: promptLength,
-                                                    genLength: max(1, generateLength), seed: seed))
-                let stats = engine.stats
-                if stats.draftTokens > 0 {
-                    print(String(format: "  MTP drafts accepted: %d of %d (%.1f%%), %.2f tokens per verifying step, %d steps",
-                                 stats.acceptedDraftTokens, stats.draftTokens, 100 * stats.draftAcceptanceRate,
-                                 stats.acceptLength, stats.steps))
-                }
-            }
-        case .prefix:
-            let engine = try BatchingEngine(model: glm, options: options)
-            defer { engine.shutdown() }
-            print(try await EngineBenchmark.prefixReuse(engine: engine, prefixLength: prefixLength, seed: seed))
-        case .interference:
-            let engine = try BatchingEngine(model: glm, options: options)
-            defer { engine.shutdown() }
-            print(try await EngineBenchmark.longPromptInterference(engine: engine, streams: streams,
-                                                                   longPromptLength: longPromptLength, seed: seed))
-        }
+        return (glm, options)
     }
 }

@@ -13,7 +13,7 @@ import Glibc
 /// prompt building and output parsing of `glm serve` (see `ChatSession`).
 ///
 ///     glm chat [--model-path DIR] [--system TEXT] [--no-thinking] [--tools FILE.json]
-///              [--max-tokens N] [--temperature T] [--seed S]
+///              [--max-tokens N] [--temperature T] [--seed S] [--speculative-algorithm EAGLE]
 ///
 /// Reads one message per line from standard input, from a terminal or a pipe, until `/exit` or
 /// the end of input; piped lines are echoed after `> `, so the output reads as a transcript.
@@ -30,6 +30,7 @@ struct ChatCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var speculative: SpeculativeOptions
 
     @Option(help: "A system message before the conversation.")
     var system: String?
@@ -56,6 +57,8 @@ struct ChatCommand: ParsableCommand {
         settings.thinking = !noThinking
         settings.tools = toolList
         settings.maxTokens = maxTokens
+        for note in speculative.notes { printError("note: \(note)") }
+        settings.speculativeDraftTokens = SpeculativeOptions.drafts(try speculative.draftTokens, for: glm) { printError($0) }
         // Without --seed every answer draws a fresh seed.
         settings.sampling = SamplingParameters(temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP,
                                                minP: sampling.minP, seed: sampling.seed)

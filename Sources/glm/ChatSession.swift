@@ -13,9 +13,10 @@ import Tokenizers
 /// Each turn goes the way `/v1/chat/completions` handles it in `glm serve`: the OpenAI-format
 /// history is rendered with the model's chat template (`enable_thinking: false` as a template
 /// kwarg when thinking is off), encoded, generated with the same `Generator` as `glm generate`
-/// (one for the whole session, so a turn prefills only what the history does not already hold),
-/// and split by the glm45 reasoning and tool-call parsers. The assistant turn goes back into the
-/// history as the server returns it: `content`, `reasoning_content`, `tool_calls`.
+/// (one for the whole session: its prefix cache holds the history, so a turn prefills little
+/// more than what is new), and split by the glm45 reasoning and tool-call parsers. The assistant
+/// turn goes back into the history as the server returns it: `content`, `reasoning_content`,
+/// `tool_calls`.
 final class ChatSession {
     struct Settings {
         /// A system message put before the conversation (kept by `/reset`).
@@ -25,6 +26,8 @@ final class ChatSession {
         var tools: [JSONValue] = []
         var maxTokens = 4096
         var sampling = SamplingParameters.greedy
+        /// Tokens the MTP layer drafts per step (0: none).
+        var speculativeDraftTokens = 0
     }
 
     /// What one input line asks for.
@@ -87,15 +90,15 @@ final class ChatSession {
     private let toolSpecs: [ToolSpec]
     private let toolNames: Set<String>
     private let stopTokens: Set<Int>
-    /// Keeps the conversation's keys and values, so each turn prefills only its new tokens.
+    /// Keeps the conversation's keys and values, so each turn prefills little more than its new tokens.
     private let generator: Generator
 
-    init(model: GLM4MoEModel, tokenizer: Tokenizer, template: ChatTemplate, settings: Settings) {
+    init(model: GLM4MoEModel, tokenizer: Tokenizer, template: ChatTemplate, settings: Settings) throws {
         self.model = model
         self.tokenizer = tokenizer
         self.template = template
         self.settings = settings
-        generator = Generator(model: model)
+        generator = try Generator(model: model, speculativeDraftTokens: settings.speculativeDraftTokens)
         toolSpecs = ToolSpec.list(fromOpenAITools: settings.tools)
         toolNames = Set(toolSpecs.map(\.name))
         var stops = Set(model.config.eosTokenIds)
@@ -112,8 +115,8 @@ final class ChatSession {
             throw ChatError("the tokenizer has \(tokenizer.vocabularySize) tokens but the model only "
                             + "\(model.config.vocabSize) embedding rows")
         }
-        self.init(model: model, tokenizer: tokenizer, template: try ChatTemplateLoader.load(modelDirectory: directory),
-                  settings: settings)
+        try self.init(model: model, tokenizer: tokenizer, template: try ChatTemplateLoader.load(modelDirectory: directory),
+                      settings: settings)
     }
 
     /// Reads lines until `/exit` or the end of input. With `echo` (input that is not a terminal)

@@ -41,6 +41,7 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var speculative: SpeculativeOptions
 
     @Option(help: "The prompt as text, encoded with the model folder's tokenizer (no chat template).")
     var prompt: String?
@@ -59,7 +60,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     /// Prints the generated ids on the first line and, when the model folder has a tokenizer,
-    /// the generated text after it.
+    /// the generated text after it; with speculative decoding, how many drafts were kept, on stderr.
     func run() throws {
         let directory = try model.directory()
         let hasTokenizer = ["tokenizer.json", "tokenizer.model"].contains {
@@ -68,8 +69,16 @@ struct GenerateCommand: ParsableCommand {
         let tokenizer = prompt != nil || hasTokenizer ? try Tokenizer.load(modelDirectory: directory) : nil
         let ids = try prompt.map { tokenizer!.encode($0) } ?? parseTokenList(promptTokens ?? "", option: "--prompt-tokens")
         let glm = try model.loadModel(from: directory)
-        let result = try Generator(model: glm).generate(prompt: ids, maxTokens: maxTokens, sampling: sampling.parameters)
+        for note in speculative.notes { printError("note: \(note)") }
+        let drafts = SpeculativeOptions.drafts(try speculative.draftTokens, for: glm) { printError($0) }
+        let generator = try Generator(model: glm, speculativeDraftTokens: drafts)
+        let result = try generator.generate(prompt: ids, maxTokens: maxTokens, sampling: sampling.parameters)
         print(result.tokens.map(String.init).joined(separator: ","))
         if let tokenizer { print(tokenizer.decode(result.tokens, skipSpecialTokens: true)) }
+        let stats = generator.stats
+        if stats.draftRounds > 0 {
+            printError(String(format: "MTP drafts kept: %d of %d (%.1f%%), %.2f tokens per verifying step",
+                              stats.acceptedDraftTokens, stats.draftTokens, 100 * stats.draftAcceptanceRate, stats.acceptLength))
+        }
     }
 }

@@ -106,22 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("disable-radix-cache"), help: "Turn off prefix caching.")
     var disableRadixCache = false
 
-    @Option(name: .customLong("speculative-algorithm"),
-            help: "EAGLE, NEXTN or MTP: decode with drafts from the checkpoint's MTP layer.")
-    var speculativeAlgorithm: String?
-
-    @Option(name: .customLong("speculative-num-steps"),
-            help: "Tokens the MTP layer drafts per round, a chain (default 3, or --speculative-num-draft-tokens - 1).")
-    var speculativeNumSteps: Int?
-
-    @Option(name: .customLong("speculative-eagle-topk"), help: "Draft branches per step (always one chain here).")
-    var speculativeEagleTopk: Int?
-
-    @Option(name: .customLong("speculative-num-draft-tokens"), help: "Tokens verified per round: the drafts and one more.")
-    var speculativeNumDraftTokens: Int?
-
-    @Option(name: .customLong("speculative-draft-model-path"), help: "A separate draft model: not supported; the MTP layer drafts.")
-    var speculativeDraftModelPath: String?
+    @OptionGroup var speculative: SpeculativeOptions
 
     @Flag(name: .customLong("disable-shared-experts-fusion"), help: "SGLang kernel option; shared experts are never fused here.")
     var disableSharedExpertsFusion = false
@@ -160,7 +145,6 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
-        _ = try speculativeDraftTokens
     }
 
     /// One line per accepted flag that does not do here what it does in SGLang.
@@ -168,22 +152,7 @@ struct ServeCommand: AsyncParsableCommand {
         var out: [String] = []
         if let tp = tpSize, tp != 1 { out.append("--tp-size \(tp): ignored; this server runs on the CPUs of one machine") }
         if let dp = dpSize, dp != 1 { out.append("--dp-size \(dp): ignored; one engine serves all requests") }
-        if speculativeAlgorithm == nil {
-            if speculativeNumSteps != nil || speculativeEagleTopk != nil || speculativeNumDraftTokens != nil {
-                out.append("--speculative-num-*: no effect without --speculative-algorithm")
-            }
-        } else {
-            let drafts = (try? speculativeDraftTokens) ?? 0
-            if let k = speculativeEagleTopk, k > 1 {
-                out.append("--speculative-eagle-topk \(k): the MTP layer drafts one chain here, not a tree")
-            }
-            if let n = speculativeNumDraftTokens, speculativeNumSteps != nil, n != drafts + 1 {
-                out.append("--speculative-num-draft-tokens \(n): a chain of \(drafts) drafts verifies \(drafts + 1) tokens per round")
-            }
-        }
-        if speculativeDraftModelPath != nil {
-            out.append("--speculative-draft-model-path: ignored; the MTP layer of --model-path drafts")
-        }
+        out += speculative.notes
         if disableSharedExpertsFusion { out.append("--disable-shared-experts-fusion: no effect; shared experts are never fused here") }
         if let d = kvCacheDtype { out.append("--kv-cache-dtype \(d): ignored; the KV cache is f32") }
         return out
@@ -196,31 +165,8 @@ struct ServeCommand: AsyncParsableCommand {
         o.maxTotalTokens = maxTotalTokens
         o.blockSize = pageSize
         o.enableRadixCache = !disableRadixCache
-        o.speculativeDraftTokens = (try? speculativeDraftTokens) ?? 0  // checked in validate()
+        o.speculativeDraftTokens = (try? speculative.draftTokens) ?? 0  // checked in validate()
         return o
-    }
-
-    var speculativeDraftTokens: Int {
-        get throws {
-            try Self.speculativeDraftTokens(speculativeAlgorithm, steps: speculativeNumSteps, verified: speculativeNumDraftTokens)
-        }
-    }
-
-    /// The `--speculative-*` flags as the MTP layer's drafts per round (0: off). EAGLE and NEXTN
-    /// are SGLang's names for drafting with the checkpoint's own MTP layer; others need another
-    /// model. Without a step count, 3 drafts: the GLM-4.5 model card's setting.
-    static func speculativeDraftTokens(_ algorithm: String?, steps: Int?, verified: Int?) throws -> Int {
-        guard let algorithm else { return 0 }
-        guard ["EAGLE", "NEXTN", "MTP"].contains(algorithm.uppercased()) else {
-            throw ValidationError("--speculative-algorithm \(algorithm): only drafts from the checkpoint's own MTP layer are "
-                                  + "supported (EAGLE, NEXTN or MTP)")
-        }
-        let drafts = steps ?? verified.map { $0 - 1 } ?? 3, most = EngineOptions.maxSpeculativeDraftTokens
-        guard (1...most).contains(drafts) else {
-            throw ValidationError(steps == nil ? "--speculative-num-draft-tokens must be between 2 and \(most + 1)"
-                                               : "--speculative-num-steps must be between 1 and \(most)")
-        }
-        return drafts
     }
 
     /// `a` and `b` name the same folder or repo id (after `~`, `.`, `..`, a trailing `/` and symlinks).
@@ -268,12 +214,8 @@ struct ServeCommand: AsyncParsableCommand {
         let options = engineOptions, engineLogger = logger
         let makeEngine: EngineFactory = { model in
             var options = options
-            if options.speculativeDraftTokens > 0 && !model.hasMTPLayer {
-                let layer = "model.layers.\(model.config.numHiddenLayers).*"
-                engineLogger.notice("--speculative-algorithm: the checkpoint has no MTP layer (\(layer)); decoding one token per step")
-                options.speculativeDraftTokens = 0
-            } else if options.speculativeDraftTokens > 0 {
-                engineLogger.notice("--speculative-algorithm: the MTP layer drafts \(options.speculativeDraftTokens) tokens per round")
+            options.speculativeDraftTokens = SpeculativeOptions.drafts(options.speculativeDraftTokens, for: model) {
+                engineLogger.notice("\($0)")
             }
             return try BatchingEngine(model: model, options: options)
         }

@@ -30,13 +30,9 @@ struct SpeculativeTests {
     @Test("the demo model's trained MTP layer: same greedy (and near-greedy sampled) output, most drafts accepted",
           arguments: [1, 3])
     func demoModel(drafts: Int) async throws {
-        let directory = EngineFixtures.models.deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Sources/DemoModel/glm-4.5-demo")
-        let model = try GLM4MoEModel(directory: directory, backend: ReferenceBackend())
+        let model = try EngineFixtures.demoModel()
         // Chat prompts from the demo model's goldens (the rendered conversations), cut at a few places.
-        let golden = try JSONValue.parse(data: try Data(contentsOf: EngineFixtures.models.deletingLastPathComponent()
-            .appendingPathComponent("demo/golden.json")))
-        let sequences = (golden["sequences"]?.arrayValue ?? []).compactMap { $0["tokens"]?.arrayValue?.compactMap(\.intValue) }
+        let sequences = try EngineFixtures.demoSequences()
         try #require(sequences.count >= 2)
         let prompts = sequences.flatMap { s in [s, Array(s.prefix(s.count / 2)), Array(s.prefix(5))] }
         // Temperature 0.001 leaves one candidate in practice but verifies drafts by sampling.

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Kernels
 import Models
+import OrderedJSON
 import Sampling
 
 /// Tiny checkpoints from Tests/Fixtures/models, run on the scalar `ReferenceBackend`: its
@@ -13,6 +14,20 @@ enum EngineFixtures {
 
     static func model(_ name: String = "base_f32") throws -> GLM4MoEModel {
         try GLM4MoEModel(directory: models.appendingPathComponent(name), backend: ReferenceBackend())
+    }
+
+    /// The embedded demo model, whose MTP layer is trained (most of its drafts are right).
+    static func demoModel() throws -> GLM4MoEModel {
+        let directory = models.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/DemoModel/glm-4.5-demo")
+        return try GLM4MoEModel(directory: directory, backend: ReferenceBackend())
+    }
+
+    /// Token sequences of the demo model's goldens: rendered chat turns.
+    static func demoSequences() throws -> [[Int]] {
+        let golden = try JSONValue.parse(data: try Data(contentsOf: models.deletingLastPathComponent()
+            .appendingPathComponent("demo/golden.json")))
+        return (golden["sequences"]?.arrayValue ?? []).compactMap { $0["tokens"]?.arrayValue?.compactMap(\.intValue) }
     }
 }
 

@@ -259,7 +259,7 @@ struct CommandLineTests {
         #expect(tree.notes.count == 2, "\(tree.notes)")
         #expect(throws: (any Error).self) { try ServeCommand.parse(["--speculative-algorithm", "NGRAM"]) }
         #expect(throws: (any Error).self) { try ServeCommand.parse(["--speculative-algorithm", "EAGLE", "--speculative-num-steps", "0"]) }
-        #expect(try BenchCommand.parse(["--speculative-algorithm", "EAGLE", "--speculative-num-steps", "2"]).speculativeNumSteps == 2)
+        #expect(try BenchCommand.parse(["--speculative-algorithm", "EAGLE", "--speculative-num-steps", "2"]).speculative.numSteps == 2)
     }
 
     @Test("--tokenizer-path must name the --model-path folder, and needs one")
