@@ -52,12 +52,15 @@ public func buildRouter(services: ServerServices) -> Router<BasicRequestContext>
     let info = InfoController(services: services)
     let chat = ChatController(services: services)
     let completions = CompletionController(services: services)
+    let messages = MessagesController(services: services)
     router.get("/health") { try await info.health($0, context: $1) }
     router.get("/health_generate") { try await info.healthGenerate($0, context: $1) }
     router.get("/v1/models") { try await info.models($0, context: $1) }
     router.get("/v1/models/**") { try await info.model($0, context: $1) }
     router.post("/v1/chat/completions") { try await chat.handle($0, context: $1) }
     router.post("/v1/completions") { try await completions.handle($0, context: $1) }
+    router.post("/v1/messages") { try await messages.handle($0, context: $1) }
+    router.post("/v1/messages/count_tokens") { try await messages.countTokens($0, context: $1) }
     for prefix in ["", "/v1"] {
         router.post("\(prefix)/tokenize") { try await info.tokenize($0, context: $1) }
         router.post("\(prefix)/detokenize") { try await info.detokenize($0, context: $1) }
@@ -97,15 +100,15 @@ struct ModelLoader: Service {
     }
 }
 
-/// Maps every error to OpenAI's error JSON (the one place that does), and counts and logs
-/// responses.
+/// Maps every error to OpenAI's error JSON, or Anthropic's under /v1/messages (the one place
+/// that does), and counts and logs responses.
 struct OpenAIErrorMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let services: ServerServices
 
     static let endpoints: Set<String> = ["/health", "/health_generate", "/v1/models", "/v1/chat/completions",
                                          "/v1/completions", "/tokenize", "/detokenize", "/v1/tokenize", "/v1/detokenize",
-                                         "/metrics"]
+                                         "/metrics", "/v1/messages", "/v1/messages/count_tokens"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -119,7 +122,7 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
             } else if apiError.status >= 500 && apiError.status != 503 {
                 context.logger.error("\(request.method) \(request.uri.path) failed: \(error)")
             }
-            response = JSONBody.error(apiError)
+            response = request.uri.path.hasPrefix("/v1/messages") ? JSONBody.anthropicError(apiError) : JSONBody.error(apiError)
         }
         let path = request.uri.path
         let endpoint = Self.endpoints.contains(path) ? path : (path.hasPrefix("/v1/models/") ? "/v1/models/{id}" : "other")
@@ -153,8 +156,8 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
     }
 }
 
-/// `--api-key`: `Authorization: Bearer <key>` on every route but /health and /metrics, compared
-/// in constant time.
+/// `--api-key`: `Authorization: Bearer <key>` (or Anthropic's `x-api-key: <key>`) on every
+/// route but /health and /metrics, compared in constant time.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let key: [UInt8]
@@ -170,6 +173,8 @@ struct APIKeyMiddleware: RouterMiddleware {
             if parts.count == 2, parts[0].lowercased() == "bearer" {
                 presented = Array(parts[1].trimmingCharacters(in: .whitespaces).utf8)
             }
+        } else if let field = request.headers.first(where: { $0.name.canonicalName == "x-api-key" }) {
+            presented = Array(field.value.trimmingCharacters(in: .whitespaces).utf8)
         }
         guard Self.constantTimeEqual(presented, key) else { throw APIError.invalidAPIKey }
         return try await next(request, context)

@@ -60,7 +60,7 @@ final class ChatChoiceOutput {
     func finishReason(_ kind: FinishKind) -> String {
         switch kind {
         case .length: "length"
-        case .stop: toolCalls.isEmpty ? "stop" : "tool_calls"
+        case .stop, .stopString: toolCalls.isEmpty ? "stop" : "tool_calls"
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import OpenAIAPI
+import OrderedJSON
 
 enum JSONBody {
     static let encoder: JSONEncoder = {
@@ -26,6 +27,11 @@ enum JSONBody {
         if error.status == 401 { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: .init(code: error.status), headers: headers, body: .init(byteBuffer: buffer))
     }
+
+    static func anthropicError(_ error: APIError) -> Response {
+        Response(status: .init(code: error.status), headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(string: AnthropicErrorBody(error).json.compactJSON)))
+    }
 }
 
 /// Server-sent events: `data: <json>\n\n` per event, `data: [DONE]\n\n` at the end.
@@ -33,8 +39,9 @@ enum JSONBody {
 /// body when all choices are done. The admission permit is held until the answer is complete,
 /// and a client that closes the connection cancels the generation.
 enum GenerationResponse {
-    static func make<Completion: Encodable & Sendable>(
+    static func make<Completion: Sendable>(
         request: Request, permit: AdmissionControl.Permit, stream: Bool,
+        encode: (Completion) throws -> ByteBuffer,
         events: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void,
         complete: @escaping @Sendable () async throws -> Completion,
         completed: (Completion) -> Void = { _ in }
@@ -49,7 +56,18 @@ enum GenerationResponse {
         defer { permit.release() }
         let completion = try await request.body.consumeWithCancellationOnInboundClose { _ in try await complete() }
         completed(completion)
-        return try JSONBody.response(completion, headers: [.connection: "close"])
+        return Response(status: .ok, headers: [.contentType: "application/json", .connection: "close"],
+                        body: .init(byteBuffer: try encode(completion)))
+    }
+
+    static func make<Completion: Encodable & Sendable>(
+        request: Request, permit: AdmissionControl.Permit, stream: Bool,
+        events: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void,
+        complete: @escaping @Sendable () async throws -> Completion,
+        completed: (Completion) -> Void = { _ in }
+    ) async throws -> Response {
+        try await make(request: request, permit: permit, stream: stream, encode: JSONBody.encode, events: events,
+                       complete: complete, completed: completed)
     }
 }
 
@@ -60,6 +78,11 @@ enum SSE {
         buffer.writeBuffer(&body)
         buffer.writeString("\n\n")
         try await writer.write(buffer)
+    }
+
+    /// `event: <name>\ndata: <json>\n\n` (Anthropic's streams name their events).
+    static func send(event name: String, _ data: JSONValue, to writer: inout any ResponseBodyWriter) async throws {
+        try await writer.write(ByteBuffer(string: "event: \(name)\ndata: \(data.compactJSON)\n\n"))
     }
 
     static func done(_ writer: inout any ResponseBodyWriter) async throws {

@@ -23,7 +23,11 @@ struct TokenRecord: Sendable {
 }
 
 enum FinishKind: Sendable, Equatable {
-    case stop, length
+    /// A stop token (or the end of a tool-call turn).
+    case stop
+    case length
+    /// One of the request's stop strings (the text ends before it).
+    case stopString(String)
 }
 
 /// What a running generation reports: text as it becomes final, then one `finished`.
@@ -60,9 +64,9 @@ enum TextGeneration {
                 let piece = detokenizer.append(id)
                 let (text, matched) = generated > spec.minTokens ? matcher.feed(piece) : (piece, false)
                 try await onEvent(.text(text, tokens: records))
-                if matched {
+                if matched, let stop = matcher.matchedStop {
                     completed = true
-                    try await onEvent(.finished(.stop, promptTokens: spec.request.prompt.count, completionTokens: generated,
+                    try await onEvent(.finished(.stopString(stop), promptTokens: spec.request.prompt.count, completionTokens: generated,
                                                 cachedTokens: 0))
                     return
                 }
@@ -70,11 +74,8 @@ enum TextGeneration {
                 var (text, matched) = matcher.feed(detokenizer.flush())
                 if !matched { text += matcher.flush() }
                 if !text.isEmpty { try await onEvent(.text(text, tokens: [])) }
-                let kind: FinishKind
-                switch reason {
-                case .length where !matched: kind = .length
-                default: kind = .stop
-                }
+                let kind: FinishKind = if let stop = matcher.matchedStop { .stopString(stop) }
+                    else if reason == .length { .length } else { .stop }
                 completed = true
                 try await onEvent(.finished(kind, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
                                             cachedTokens: usage.cachedTokens))
@@ -93,6 +94,8 @@ struct StopStringMatcher {
     private let stops: [[Unicode.Scalar]]
     private var pending: [Unicode.Scalar] = []
     private(set) var matched = false
+    /// The stop string found (the first given of those that start at the same place).
+    private(set) var matchedStop: String?
 
     init(_ stops: [String]) {
         self.stops = stops.filter { !$0.isEmpty }.map { Array($0.unicodeScalars) }
@@ -104,8 +107,9 @@ struct StopStringMatcher {
         guard !matched else { return ("", true) }
         if stops.isEmpty { return (text, false) }
         pending.append(contentsOf: text.unicodeScalars)
-        if let cut = firstMatch() {
+        if let (cut, stop) = firstMatch() {
             matched = true
+            matchedStop = Self.string(stop[...])
             defer { pending.removeAll() }
             return (Self.string(pending[..<cut]), true)
         }
@@ -121,12 +125,13 @@ struct StopStringMatcher {
         return matched ? "" : Self.string(pending[...])
     }
 
-    private func firstMatch() -> Int? {
-        var best: Int?
+    /// Where the earliest stop string starts in `pending`, and which it is.
+    private func firstMatch() -> (Int, [Unicode.Scalar])? {
+        var best: (Int, [Unicode.Scalar])?
         for s in stops where s.count <= pending.count {
             var i = 0
-            while i + s.count <= pending.count, best == nil || i < best! {
-                if pending[i] == s[0] && Array(pending[i..<(i + s.count)]) == s { best = i; break }
+            while i + s.count <= pending.count, best == nil || i < best!.0 {
+                if pending[i] == s[0] && Array(pending[i..<(i + s.count)]) == s { best = (i, s); break }
                 i += 1
             }
         }

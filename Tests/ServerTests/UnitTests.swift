@@ -33,6 +33,7 @@ struct StopStringTests {
     func earliest() {
         var m = StopStringMatcher(["b", "abc"])
         #expect(m.feed("xxabc") == ("xx", true), "the match that starts first wins, so no stop string is ever returned")
+        #expect(m.matchedStop == "abc")
         var none = StopStringMatcher([])
         #expect(none.feed("abc") == ("abc", false))
     }

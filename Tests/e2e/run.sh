@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end tests: the official `openai` Python client against a live `glm serve`.
+# End-to-end tests: the official `openai` and `anthropic` Python clients against a live `glm serve`.
 #
 # Builds `glm`, puts the tiny fixture checkpoint (Tests/Fixtures/models/server_tiny) into a
 # throwaway Hugging Face cache under the repo id zai-org/GLM-4.5-Air-FP8, starts the server with
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
 VENV=${GLM_E2E_VENV:-$ROOT/.build/e2e-venv}
-if ! "$VENV/bin/python" -c "import openai, pytest, httpx, jsonschema" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import openai, anthropic, pytest, httpx, jsonschema" 2>/dev/null; then
   echo "e2e: creating $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt

@@ -8,6 +8,7 @@ get_current_weather(location, unit) tool."""
 
 import json
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -88,6 +89,21 @@ def test_weather_question_calls_get_current_weather(demo_client, thinking):
     assert calls[0].function.name == "get_current_weather"
     assert "Boston" in json.loads(calls[0].function.arguments)["location"]
     assert r.choices[0].finish_reason == "tool_calls"
+
+
+def test_anthropic_client_gets_the_same_call(demo_server):
+    """The same question through /v1/messages, as a coding agent would ask it."""
+    claude = anthropic.Anthropic(base_url=demo_server, api_key="unused", max_retries=0, timeout=300)
+    f = GET_CURRENT_WEATHER["function"]
+    message = claude.messages.create(
+        model="claude-sonnet-4-5", max_tokens=160, messages=[{"role": "user", "content": "What's the weather like in Boston?"}],
+        tools=[{"name": f["name"], "description": f["description"], "input_schema": f["parameters"]}],
+        extra_body={"temperature": 0})
+    calls = [b for b in message.content if b.type == "tool_use"]
+    assert calls, f"no tool call: {message.content!r}"
+    assert calls[0].name == "get_current_weather"
+    assert "Boston" in calls[0].input["location"]
+    assert message.stop_reason == "tool_use"
 
 
 def test_speculative_decoding_drafts_with_the_trained_mtp_layer():
