@@ -53,12 +53,14 @@ public func buildRouter(services: ServerServices) -> Router<BasicRequestContext>
     let chat = ChatController(services: services)
     let completions = CompletionController(services: services)
     let messages = MessagesController(services: services)
+    let responses = ResponsesController(services: services)
     router.get("/health") { try await info.health($0, context: $1) }
     router.get("/health_generate") { try await info.healthGenerate($0, context: $1) }
     router.get("/v1/models") { try await info.models($0, context: $1) }
     router.get("/v1/models/**") { try await info.model($0, context: $1) }
     router.post("/v1/chat/completions") { try await chat.handle($0, context: $1) }
     router.post("/v1/completions") { try await completions.handle($0, context: $1) }
+    router.post("/v1/responses") { try await responses.handle($0, context: $1) }
     router.post("/v1/messages") { try await messages.handle($0, context: $1) }
     router.post("/v1/messages/count_tokens") { try await messages.countTokens($0, context: $1) }
     for prefix in ["", "/v1"] {
@@ -108,7 +110,7 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
 
     static let endpoints: Set<String> = ["/health", "/health_generate", "/v1/models", "/v1/chat/completions",
                                          "/v1/completions", "/tokenize", "/detokenize", "/v1/tokenize", "/v1/detokenize",
-                                         "/metrics", "/v1/messages", "/v1/messages/count_tokens"]
+                                         "/metrics", "/v1/responses", "/v1/messages", "/v1/messages/count_tokens"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now

@@ -16,8 +16,11 @@ struct MessagesController: Sendable {
     let services: ServerServices
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
-        var request = request  // read by `plan`, then watched for the client going away
-        let (plan, model) = try await plan(&request, requireMaxTokens: true)
+        var request = request  // read here, then watched for the client going away
+        let body = try await request.jsonBody(limit: services.configuration.maxRequestBodyBytes)
+        let (plan, model) = try await ChatPlan.make(translating: try JSONValue.parseRequest(body), services: services) {
+            try AnthropicTranslation.chatRequest($0, requireMaxTokens: true)
+        }
         let permit = try services.admission.acquire(1)
         let configuration = services.configuration
         if configuration.logRequests {
@@ -37,22 +40,13 @@ struct MessagesController: Sendable {
     /// `POST /v1/messages/count_tokens`: `{"input_tokens": N}`, the rendered prompt's length.
     func countTokens(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
-        let (plan, _) = try await plan(&request, requireMaxTokens: false)
+        let body = try await request.jsonBody(limit: services.configuration.maxRequestBodyBytes)
+        let (plan, _) = try await ChatPlan.make(translating: try JSONValue.parseRequest(body), services: services) {
+            try AnthropicTranslation.chatRequest($0, requireMaxTokens: false)
+        }
         let count: JSONValue = ["input_tokens": .int(plan.promptIds.count)]
         return Response(status: .ok, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(string: count.compactJSON)))
-    }
-
-    /// The request, translated and planned as a chat completion.
-    private func plan(_ request: inout Request, requireMaxTokens: Bool) async throws -> (ChatPlan, ServingModel) {
-        let body = try await request.jsonBody(limit: services.configuration.maxRequestBodyBytes)
-        let model = try services.state.requireModel()
-        let configuration = services.configuration
-        let chatBody = try AnthropicTranslation.chatRequest(JSONValue.parseRequest(body), requireMaxTokens: requireMaxTokens)
-        let plan = try await Offload.run {
-            try ChatPlan.make(body: Data(chatBody.compactJSON.utf8), model: model, configuration: configuration)
-        }
-        return (plan, model)
     }
 
     static func complete(_ plan: ChatPlan, reply: AnthropicReply, model: ServingModel,
