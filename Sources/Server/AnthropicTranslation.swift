@@ -174,19 +174,6 @@ enum AnthropicTranslation {
     }
 }
 
-extension ChatPlan {
-    /// The plan of another API's request (Anthropic's Messages, OpenAI's Responses), translated
-    /// into the chat completion request it means.
-    static func make(translating request: JSONValue, services: ServerServices,
-                     _ translate: (JSONValue) throws -> JSONValue) async throws -> (ChatPlan, ServingModel) {
-        let model = try services.state.requireModel()
-        let configuration = services.configuration
-        let chatBody = Data(try translate(request).compactJSON.utf8)
-        let plan = try await Offload.run { try ChatPlan.make(body: chatBody, model: model, configuration: configuration) }
-        return (plan, model)
-    }
-}
-
 extension JSONValue {
     /// A request body, or a 400 that says where it stops being JSON.
     static func parseRequest(_ data: Data) throws -> JSONValue {

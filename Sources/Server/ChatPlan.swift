@@ -298,3 +298,16 @@ enum ToolGrammarBuilder {
                                markupTokens: model.addedTokenIds, allowsMultipleCalls: multiple)
     }
 }
+
+extension ChatPlan {
+    /// The plan of another API's request (Anthropic's Messages, OpenAI's Responses), translated
+    /// into the chat completion request it means.
+    static func make(translating request: JSONValue, services: ServerServices,
+                     _ translate: (JSONValue) throws -> JSONValue) async throws -> (ChatPlan, ServingModel) {
+        let model = try services.state.requireModel()
+        let configuration = services.configuration
+        let chatBody = Data(try translate(request).compactJSON.utf8)
+        let plan = try await Offload.run { try ChatPlan.make(body: chatBody, model: model, configuration: configuration) }
+        return (plan, model)
+    }
+}
