@@ -411,6 +411,18 @@ def mtp_agreement(model, mtp, prompt, generated):
     return agree, total
 
 
+def call_parts(want, got, offered):
+    """Per expected call, what the call at the same place got right: a name of one of the offered tools
+    (copied, if not chosen right), the expected name, the expected parameter names, the expected values."""
+    out = []
+    for i, w in enumerate(want):
+        g = got[i] if i < len(got) else {"name": None, "arguments": {}}
+        out.append(dict(name_offered=g["name"] in offered, name=g["name"] == w["name"],
+                        keys=set(g["arguments"]) == set(w["arguments"]),
+                        values=sorted(g["arguments"].values()) == sorted(w["arguments"].values())))
+    return out
+
+
 def evaluate(tok):
     model, mtp = load_saved()
     rows, mtp_agree, mtp_total = [], 0, 0
@@ -434,7 +446,8 @@ def evaluate(tok):
             if ex["kind"] == "call":
                 got = [{"name": c["name"], "arguments": c["arguments"]} for c in parse_calls(answer)]
                 want = [{"name": c["name"], "arguments": as_strings(c["arguments"])} for c in ex["calls"]]
-                row.update(expected=want, got=got, call_ok=got == want)
+                offered = [t["function"]["name"] for t in ex["tools"]]
+                row.update(expected=want, got=got, call_ok=got == want, parts=call_parts(want, got, offered))
             if ex["kind"] == "result":
                 values = data.result_values(ex["results"])
                 row.update(values=values, restated_ok=all(v in answer for v in values) and "<tool_call>" not in answer)
@@ -442,8 +455,14 @@ def evaluate(tok):
         print(f"evaluated {name}: {len(exs)} examples, {time.time() - t0:.0f}s", flush=True)
     calls = [r for r in rows if "call_ok" in r]
     results = [r for r in rows if "restated_ok" in r]
+    parts = [p for r in calls for p in r["parts"]]
     summary = {
         "tool_call_exact": sum(r["call_ok"] for r in calls) / len(calls),
+        "call_name_offered": sum(p["name_offered"] for p in parts) / len(parts),
+        "call_name": sum(p["name"] for p in parts) / len(parts),
+        "call_keys": sum(p["keys"] for p in parts) / len(parts),
+        "call_values": sum(p["values"] for p in parts) / len(parts),
+        "expected_calls": len(parts),
         "tool_call_cases": len(calls),
         "multi_call_exact": (lambda m: sum(r["call_ok"] for r in m) / max(1, len(m)))(
             [r for r in calls if len(r["expected"]) > 1]),
@@ -470,6 +489,10 @@ def write_report(summary, rows, log, size):
              "| metric | result | target | cases |", "|---|---|---|---|"]
     rowsdef = [("right tool and exactly the right argument values", "tool_call_exact", "tool_call_cases"),
                ("… of which several calls in one turn", "multi_call_exact", "multi_call_cases"),
+               ("per expected call: the name of one of the tools offered", "call_name_offered", "expected_calls"),
+               ("per expected call: the right tool's name", "call_name", "expected_calls"),
+               ("per expected call: the right parameter names", "call_keys", "expected_calls"),
+               ("per expected call: the right values", "call_values", "expected_calls"),
                ("thinking follows `enable_thinking`", "thinking_follows_flag", "thinking_cases"),
                ("answer after a tool result restates its values", "result_restated", "result_cases"),
                ("MTP greedy next-next token = main model's greedy choice", "mtp_agreement", "mtp_positions")]
