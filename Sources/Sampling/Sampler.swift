@@ -38,12 +38,7 @@ public struct Sampler: Sendable {
     public mutating func sample(_ logits: [Float]) -> Int {
         if parameters.isGreedy { return Self.argmax(logits) }
         let candidates = Self.filteredDistribution(logits, parameters)
-        var u = random.nextUnit()
-        for candidate in candidates {
-            u -= candidate.probability
-            if u < 0 { return candidate.token }
-        }
-        return candidates.last?.token ?? Self.argmax(logits)
+        return draw(candidates) ?? Self.argmax(logits)
     }
 
     /// Verifies a speculative draft token against these logits (spec §4.3, one-hot draft): keeps
@@ -55,12 +50,18 @@ public struct Sampler: Sendable {
         let draftProbability = candidates.first { $0.token == draft }?.probability ?? 0
         if random.nextUnit() < draftProbability { return draft }
         let others = candidates.filter { $0.token != draft }
-        var u = random.nextUnit() * others.reduce(0) { $0 + $1.probability }
-        for candidate in others {
+        return draw(others, total: others.reduce(0) { $0 + $1.probability }) ?? draft
+    }
+
+    /// One token drawn by probability from `candidates`, whose probabilities add up to `total`
+    /// (the last one when rounding leaves the draw past the end; nil when there are none).
+    private mutating func draw(_ candidates: [(token: Int, probability: Float)], total: Float = 1) -> Int? {
+        var u = random.nextUnit() * total
+        for candidate in candidates {
             u -= candidate.probability
             if u < 0 { return candidate.token }
         }
-        return others.last?.token ?? draft
+        return candidates.last?.token
     }
 
     /// The lowest index of the largest value (NaN never wins).

@@ -98,9 +98,7 @@ struct MessagesController: Sendable {
                 for (name, data) in events { try await SSE.send(event: name, data, to: &writer) }
                 events = []
             }
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
+        } catch let error where !(error is CancellationError) {
             let body = AnthropicErrorBody(ErrorMapping.apiError(error))
             try await SSE.send(event: "error", body.json, to: &writer)
         }

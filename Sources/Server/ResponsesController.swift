@@ -76,9 +76,7 @@ struct ResponsesController: Sendable {
                 }
                 for e in events { try await send(e, to: &writer) }
             }
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
+        } catch let error where !(error is CancellationError) {
             let e = ErrorMapping.apiError(error)
             try await send(["type": "error", "code": e.code.map(JSONValue.string) ?? .null, "message": .string(e.message),
                             "param": e.param.map(JSONValue.string) ?? .null], to: &writer)
