@@ -213,6 +213,15 @@ protocol JSONPrefixRecognizer: Sendable {
     /// Inside a string where any text is allowed and no escape is pending: bytes other than
     /// `"`, `\` and control bytes are accepted.
     var isInsidePlainString: Bool { get }
+    /// The work one `feed` costs now (readings of the text it follows).
+    var readingCount: Int { get }
+    /// A `feed` went beyond the recognizer's limits (it refused the byte for that reason).
+    var isOverBudget: Bool { get }
+}
+
+extension JSONPrefixRecognizer {
+    var readingCount: Int { 1 }
+    var isOverBudget: Bool { false }
 }
 
 /// Enforces a JSON `response_format` (`json_object`: `JSONObjectPrefix`; `json_schema`:
@@ -227,23 +236,28 @@ public struct JSONConstraint: LogitProcessor {
     private let thinkEnd: Int?
     private var reasoning: Bool
     private var json: any JSONPrefixRecognizer
+    /// Recognizer steps allowed for masking one token.
+    private let stepsPerToken: Int
+    public private(set) var failure: String?
 
     /// `response_format: {"type": "json_object"}`.
     public static func object(vocabulary: TokenByteTable, stopTokens: Set<Int>, thinkEnd: Int?,
                               startsInReasoning: Bool) -> JSONConstraint {
         JSONConstraint(JSONObjectPrefix(), vocabulary: vocabulary, stopTokens: stopTokens, thinkEnd: thinkEnd,
-                       startsInReasoning: startsInReasoning)
+                       startsInReasoning: startsInReasoning, stepsPerToken: .max)
     }
 
     /// `response_format: {"type": "json_schema", ...}`.
     public static func schema(_ grammar: JSONSchemaGrammar, vocabulary: TokenByteTable, stopTokens: Set<Int>,
                               thinkEnd: Int?, startsInReasoning: Bool) -> JSONConstraint {
         JSONConstraint(JSONSchemaPrefix(grammar: grammar), vocabulary: vocabulary, stopTokens: stopTokens,
-                       thinkEnd: thinkEnd, startsInReasoning: startsInReasoning)
+                       thinkEnd: thinkEnd, startsInReasoning: startsInReasoning,
+                       stepsPerToken: grammar.budget.maxStepsPerToken)
     }
 
     init(_ recognizer: any JSONPrefixRecognizer, vocabulary: TokenByteTable, stopTokens: Set<Int>, thinkEnd: Int?,
-         startsInReasoning: Bool) {
+         startsInReasoning: Bool, stepsPerToken: Int) {
+        self.stepsPerToken = stepsPerToken
         self.vocabulary = vocabulary
         self.stopTokens = stopTokens
         self.thinkEnd = thinkEnd
@@ -257,14 +271,23 @@ public struct JSONConstraint: LogitProcessor {
             return
         }
         let complete = json.isComplete, open = json.canContinue
+        // Every probe is charged what it costs, so an ambiguous schema ends the request with an
+        // error instead of holding the engine (and every other request) for seconds a token.
+        var spent = 0
+        func giveUp(_ reason: String) {
+            failure = reason
+            for id in logits.indices { logits[id] = -.infinity }
+        }
         // Two shortcuts before probing a token byte by byte: its first byte must be one the
         // recognizer takes now (256 probes, once), and inside a plain string, text without
         // quotes, backslashes or control bytes is accepted.
         var firstByteFits = [Bool](repeating: false, count: 256)
         if open {
+            spent += 256 * json.readingCount
             for b in 0..<256 {
                 var probe = json
                 firstByteFits[b] = probe.feed(UInt8(b))
+                if probe.isOverBudget { return giveUp(Self.tooAmbiguous) }
             }
         }
         let insideString = json.isInsidePlainString
@@ -274,6 +297,7 @@ public struct JSONConstraint: LogitProcessor {
                 continue
             }
             guard id < vocabulary.count, open else { logits[id] = -.infinity; continue }
+            var overBudget = false
             let fits = vocabulary.withBytes(of: id) { bytes in
                 guard let first = bytes.first, firstByteFits[Int(first)] else { return false }
                 if bytes.count == 1 { return true }
@@ -281,12 +305,26 @@ public struct JSONConstraint: LogitProcessor {
                     return true
                 }
                 var probe = json
-                for b in bytes where !probe.feed(b) { return false }
+                for b in bytes {
+                    spent += probe.readingCount
+                    if !probe.feed(b) {
+                        overBudget = probe.isOverBudget
+                        return false
+                    }
+                }
                 return true
+            }
+            if overBudget { return giveUp(Self.tooAmbiguous) }
+            if spent > stepsPerToken {
+                return giveUp("the response_format JSON schema needs more than \(stepsPerToken) parser steps to choose one "
+                              + "token, more than this server spends on a request")
             }
             if !fits { logits[id] = -.infinity }
         }
     }
+
+    private static let tooAmbiguous = "the response_format JSON schema is too ambiguous to enforce: the text so far can be "
+        + "read in more ways at once than this server follows for a request"
 
     public mutating func didSample(_ token: Int) {
         if reasoning {

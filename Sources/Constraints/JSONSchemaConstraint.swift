@@ -34,18 +34,58 @@ public struct JSONSchemaGrammar: Sendable {
     ]
     /// The node of the whole document.
     private(set) var root = 0
+    /// For each `.alternatives` node, the other nodes a value of it can start as, without repeats
+    /// (empty for other nodes): reading a value never walks alternatives within alternatives, so
+    /// however references and `anyOf`s nest, one step costs one reading per distinct start.
+    private(set) var starts: [[Int]] = []
+    /// The recognizer's limits at run time.
+    let budget: JSONSchemaBudget
 
-    /// Compiles `schema`; throws `JSONSchemaError` naming the unsupported or malformed part.
-    public init(schema: JSONValue) throws {
-        var compiler = Compiler(document: schema)
+    /// Compiles `schema` within `budget`; throws `JSONSchemaError` naming the unsupported or
+    /// malformed part, or the limit it goes beyond, and `CancellationError` when
+    /// `budget.isCancelled` says so.
+    public init(schema: JSONValue, budget: JSONSchemaBudget = JSONSchemaBudget()) throws {
+        self.budget = budget
+        var compiler = Compiler(document: schema, budget: budget)
         root = try compiler.compile(schema, at: "schema", into: &nodes)
+        starts = try compiler.resolveStarts(nodes)
     }
 
     private struct Compiler {
         let document: JSONValue
+        let budget: JSONSchemaBudget
+        let deadline: ContinuousClock.Instant
         var references: [String: Int] = [:]
+        /// Where each `.alternatives` node comes from, for errors about reference loops.
+        var origins: [Int: String] = [:]
+        var depth = 0
+
+        init(document: JSONValue, budget: JSONSchemaBudget) {
+            self.document = document
+            self.budget = budget
+            deadline = .now + budget.compileTime
+        }
+
+        /// Throws once the schema has cost more than the budget allows, or the caller gave up.
+        func checkBudget(nodes: Int) throws {
+            if budget.isCancelled() { throw CancellationError() }
+            if nodes > budget.maxNodes {
+                throw JSONSchemaError("the schema needs more than \(budget.maxNodes) grammar nodes, more than this server "
+                                      + "compiles for one request")
+            }
+            if ContinuousClock.now > deadline {
+                throw JSONSchemaError("compiling the schema took longer than this server allows (\(budget.compileTime))")
+            }
+        }
 
         mutating func compile(_ schema: JSONValue, at path: String, into nodes: inout [Node]) throws -> Int {
+            try checkBudget(nodes: nodes.count)
+            depth += 1
+            defer { depth -= 1 }
+            if depth > JSONSchemaBudget.maxDepth {
+                throw JSONSchemaError("the schema is nested more than \(JSONSchemaBudget.maxDepth) schemas deep (at "
+                                      + "\(path.prefix(60))…)")
+            }
             switch schema {
             case .bool(true): return JSONSchemaGrammar.anyNode
             case .bool(false): throw JSONSchemaError("\(path) is `false`, which no value satisfies")
@@ -65,6 +105,7 @@ public struct JSONSchemaGrammar: Sendable {
                 guard case .array(let members) = values, !members.isEmpty else {
                     throw JSONSchemaError("\(path).enum must be a non-empty array")
                 }
+                try checkBudget(nodes: nodes.count + members.count)
                 return add(.alternatives(members.map { add(.literal(Array($0.compactJSON.utf8)), into: &nodes) }), into: &nodes)
             }
             if let value = s["const"] { return add(.literal(Array(value.compactJSON.utf8)), into: &nodes) }
@@ -74,6 +115,7 @@ public struct JSONSchemaGrammar: Sendable {
                     throw JSONSchemaError("\(path).\(keyword) must be a non-empty array of schemas")
                 }
                 let alternatives = try list.enumerated().map { try compile($1, at: "\(path).\(keyword)[\($0)]", into: &nodes) }
+                origins[nodes.count] = "\(path).\(keyword)"
                 return add(.alternatives(alternatives), into: &nodes)
             }
             if let all = s["allOf"] {
@@ -157,13 +199,16 @@ public struct JSONSchemaGrammar: Sendable {
         }
 
         /// `minimum`, `maximum`, `exclusiveMinimum` and `exclusiveMaximum` (a number, or draft 4's
-        /// boolean beside `minimum`/`maximum`) as inclusive integer bounds.
+        /// boolean beside `minimum`/`maximum`) as inclusive integer bounds. The recognizer reads
+        /// magnitudes below 10^18 only, so a bound beyond that is tightened to it (every integer
+        /// written then still satisfies the schema), and a schema that allows only integers beyond
+        /// it is refused.
         private func integerBounds(_ s: JSONObject, at path: String) throws -> (Int?, Int?) {
             func number(_ keyword: String) throws -> Double? {
                 switch s[keyword] {
                 case nil, .bool?: return nil
                 case .int(let n)?: return Double(n)
-                case .double(let x)? where x.isFinite && abs(x) < 1e18: return x
+                case .double(let x)? where x.isFinite: return x
                 default: throw JSONSchemaError("\(path).\(keyword) must be a number")
                 }
             }
@@ -174,7 +219,14 @@ public struct JSONSchemaGrammar: Sendable {
             if let x = try number("exclusiveMinimum") { lowest = max(lowest ?? -.infinity, x.rounded(.down) + 1) }
             if let x = try number("exclusiveMaximum") { highest = min(highest ?? .infinity, x.rounded(.up) - 1) }
             if let lowest, let highest, lowest > highest { throw JSONSchemaError("\(path): no integer is within its bounds") }
-            return (lowest.map { Int($0) }, highest.map { Int($0) })
+            let reach = Double(JSONSchemaBudget.largestInteger)
+            if let lowest, lowest > reach {
+                throw JSONSchemaError("\(path).minimum: integers of 10^18 and more are not supported")
+            }
+            if let highest, highest < -reach {
+                throw JSONSchemaError("\(path).maximum: integers of -10^18 and less are not supported")
+            }
+            return (lowest.map { Int(max($0, -reach)) }, highest.map { Int(min($0, reach)) })
         }
 
         private func count(_ value: JSONValue?, _ path: String) throws -> Int? {
@@ -202,13 +254,91 @@ public struct JSONSchemaGrammar: Sendable {
                 target = next
             }
             // Reserve the node first: the target may refer back to itself.
+            origins[nodes.count] = "\(path).$ref \"\(ref)\""
             let slot = add(.alternatives([]), into: &nodes)
             references[ref] = slot
             let compiled = try compile(target, at: ref, into: &nodes)
             nodes[slot] = .alternatives([compiled])
             return slot
         }
+
+        /// `starts` for every node. Alternatives that lead back to themselves through alternatives
+        /// only (`{"$ref": "#"}`, `a → b → a`, `anyOf: [{"$ref": "#"}]`) would be read without
+        /// consuming input, forever: such a schema is refused, naming where the loop starts.
+        func resolveStarts(_ nodes: [Node]) throws -> [[Int]] {
+            var starts = [[Int]](repeating: [], count: nodes.count)
+            enum Mark { case new, open, done }
+            var marks = [Mark](repeating: .new, count: nodes.count)
+            var total = 0
+            for first in nodes.indices {
+                guard case .alternatives = nodes[first], marks[first] == .new else { continue }
+                // Depth first without recursion (reference chains may be long): (node, next option).
+                var path: [(node: Int, next: Int)] = [(first, 0)]
+                marks[first] = .open
+                while let (node, next) = path.last {
+                    guard case .alternatives(let options) = nodes[node] else { preconditionFailure("not alternatives") }
+                    if next < options.count {
+                        path[path.count - 1].next += 1
+                        let option = options[next]
+                        guard case .alternatives = nodes[option] else { continue }
+                        switch marks[option] {
+                        case .new:
+                            marks[option] = .open
+                            path.append((option, 0))
+                        case .open:
+                            let loop = path.map(\.node).drop { $0 != option }
+                            let place = loop.lazy.compactMap { origins[$0] }.first { $0.contains("$ref") }
+                                ?? loop.lazy.compactMap { origins[$0] }.first ?? "schema"
+                            throw JSONSchemaError("\(place) refers back to itself before any value starts (a reference "
+                                                  + "loop that consumes no input)")
+                        case .done: break
+                        }
+                        continue
+                    }
+                    var seen = Set<Int>(), list: [Int] = []
+                    for option in options {
+                        if case .alternatives = nodes[option] {
+                            for s in starts[option] where seen.insert(s).inserted { list.append(s) }
+                        } else if seen.insert(option).inserted {
+                            list.append(option)
+                        }
+                    }
+                    total += list.count
+                    if total > budget.maxNodes * 4 {
+                        throw JSONSchemaError("the schema's alternatives need more than \(budget.maxNodes * 4) entries, "
+                                              + "more than this server compiles for one request")
+                    }
+                    starts[node] = list
+                    marks[node] = .done
+                    path.removeLast()
+                }
+                try checkBudget(nodes: nodes.count)
+            }
+            return starts
+        }
     }
+}
+
+/// Limits on what one `json_schema` may cost, so that no request holds the server: compiling is
+/// bounded in time and grammar size, and reading in parse states and work per token.
+public struct JSONSchemaBudget: Sendable {
+    /// Grammar nodes (a few per schema keyword).
+    public var maxNodes = 20_000
+    /// Wall-clock time for compiling one schema.
+    public var compileTime: Duration = .seconds(1)
+    /// Readings of the text the recognizer may follow at once (alternatives that all still fit).
+    public var maxReadings = 1_000
+    /// Recognizer steps (one reading, one byte) spent masking the vocabulary for one token.
+    public var maxStepsPerToken = 8_000_000
+    /// Polled while compiling: true stops it with `CancellationError` (the client went away).
+    public var isCancelled: @Sendable () -> Bool = { false }
+
+    /// Schemas nested deeper than this are refused.
+    public static let maxDepth = 200
+    /// Integer bounds are read up to this magnitude (10^18 - 1).
+    static let largestInteger = 999_999_999_999_999_999
+
+    public init() {}
 }
 
 public struct JSONSchemaError: Error, CustomStringConvertible, Sendable {
@@ -322,10 +452,17 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
         return false
     }
 
+    var readingCount: Int { readings.count }
+    private(set) var isOverBudget = false
+
     mutating func feed(_ byte: UInt8) -> Bool {
         var next: [Reading] = []
         for reading in readings { step(reading, byte, into: &next) }
         if next.count > 1 { next = Array(Set(next)) }
+        if next.count > grammar.budget.maxReadings {
+            isOverBudget = true
+            next = []
+        }
         readings = next
         return !next.isEmpty
     }
@@ -472,8 +609,8 @@ struct JSONSchemaPrefix: JSONPrefixRecognizer {
     private func start(_ node: Int, _ byte: UInt8, _ reading: Reading, into out: inout [Reading]) {
         var r = reading
         switch grammar.nodes[node] {
-        case .alternatives(let options):
-            for option in options { start(option, byte, reading, into: &out) }
+        case .alternatives:
+            for option in grammar.starts[node] { start(option, byte, reading, into: &out) }
         case .object:
             guard byte == UInt8(ascii: "{") else { return }
             r.stack.append(.object(node: node, seen: [], phase: .open))
