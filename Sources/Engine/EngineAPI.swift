@@ -10,10 +10,31 @@ public protocol LogitProcessor: Sendable {
     ///   - generated: the tokens generated so far for this request (not the prompt).
     mutating func process(_ logits: inout [Float], generated: [Int])
     mutating func didSample(_ token: Int)
+    /// Set when the processor cannot go on within its limits (after `process`): the request then
+    /// ends with `EngineError.constraintFailed` instead of sampling a token it did not check.
+    var failure: String? { get }
 }
 
 extension LogitProcessor {
     public mutating func didSample(_ token: Int) {}
+    public var failure: String? { nil }
+}
+
+/// One request's next-token logits through its processors, checked, so that no token is ever
+/// sampled from logits that mean nothing: a NaN or +∞ (corrupt weights, an overflow), a
+/// processor that gave up, or processors that allow no token end the request with an error.
+enum NextTokenLogits {
+    static func process(_ logits: inout [Float], processors: inout [any LogitProcessor], generated: [Int]) throws {
+        for i in processors.indices {
+            processors[i].process(&logits, generated: generated)
+            if let reason = processors[i].failure { throw EngineError.constraintFailed(reason) }
+        }
+        // −∞ is a masked token; anything else that is not finite poisons the softmax.
+        if let bad = logits.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
+            throw EngineError.nonFiniteLogits(token: bad, value: logits[bad])
+        }
+        guard logits.contains(where: { $0 > -.infinity }) else { throw EngineError.noTokenAllowed }
+    }
 }
 
 /// One generation request, as the engine sees it: token ids in, token ids out.
@@ -82,6 +103,12 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt
     case contextLengthExceeded(promptTokens: Int, maxTokens: Int, contextLength: Int)
     case overloaded(waiting: Int)
+    /// The model's logits hold a NaN or an infinity (at this token id), as corrupt weights give.
+    case nonFiniteLogits(token: Int, value: Float)
+    /// A logit processor (constrained decoding) went beyond its limits.
+    case constraintFailed(String)
+    /// The request's processors forbid every token of the vocabulary.
+    case noTokenAllowed
 
     public var description: String {
         switch self {
@@ -89,6 +116,10 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .contextLengthExceeded(let prompt, let max, let context):
             "the prompt has \(prompt) tokens and max_tokens is \(max), together more than the context length \(context)"
         case .overloaded(let waiting): "the server is overloaded (\(waiting) requests waiting); retry later"
+        case .nonFiniteLogits(let token, let value):
+            "the model's logits are not finite (\(value) for token \(token)); the checkpoint's weights may be corrupt"
+        case .constraintFailed(let reason): reason
+        case .noTokenAllowed: "no token of the vocabulary can continue the output under the request's constraints"
         }
     }
 }

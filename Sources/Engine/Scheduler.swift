@@ -393,11 +393,17 @@ public final class Scheduler {
 
     /// Samples, emits and records one token; returns it. With `draft` the sampler keeps or
     /// replaces that draft so that the token is distributed as a plain sample (spec §4.3).
+    /// A request whose logits cannot be sampled (`NextTokenLogits`) fails alone; nil then.
     @discardableResult
     private func sampleAndEmit(_ r: ScheduledRequest, logits row: [Float], verifying draft: Int? = nil,
-                               _ report: inout StepReport) -> Int {
+                               _ report: inout StepReport) -> Int? {
         var logits = row
-        for i in r.processors.indices { r.processors[i].process(&logits, generated: r.generated) }
+        do {
+            try NextTokenLogits.process(&logits, processors: &r.processors, generated: r.generated)
+        } catch {
+            fail(r, error, &report)
+            return nil
+        }
         let token = draft.map { r.sampler.verify(draft: $0, logits: logits) } ?? r.sampler.sample(logits)
         for i in r.processors.indices { r.processors[i].didSample(token) }
         r.generated.append(token)

@@ -45,7 +45,7 @@ public final class SerialEngine: InferenceEngine, @unchecked Sendable {
             var batch = ForwardBatch()
             batch.append(sequence, tokens: next, logits: .last)
             var logits = try model.forward(batch, cache: cache)[0]
-            for i in processors.indices { processors[i].process(&logits, generated: generated) }
+            try NextTokenLogits.process(&logits, processors: &processors, generated: generated)
             let token = sampler.sample(logits)
             for i in processors.indices { processors[i].didSample(token) }
             generated.append(token)
@@ -63,17 +63,26 @@ public final class SerialEngine: InferenceEngine, @unchecked Sendable {
 
 /// Log-softmax helpers for `logprobs` / `top_logprobs`.
 public enum Logprobs {
-    /// The log-probability of `token` and the `top` most likely tokens under `logits`.
+    /// The log-probability of `token` and the `top` most likely tokens under `logits` (ties to
+    /// the lower id). Masked tokens (−∞) are never among them: OpenAI leaves out tokens that
+    /// cannot be sampled, and JSON has no −∞.
     public static func of(_ token: Int, in logits: [Float], top: Int) -> (Float, [TokenLogprob]) {
-        let maximum = logits.max() ?? 0
+        let maximum = logits.lazy.filter(\.isFinite).max() ?? 0
         var sum: Double = 0
         for v in logits where v.isFinite { sum += exp(Double(v - maximum)) }
         let logZ = Float(log(sum)) + maximum
-        let best = top > 0
-            ? logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }.prefix(top)
-                .map { TokenLogprob(id: $0, logprob: logits[$0] - logZ) }
-            : []
-        return (logits[token] - logZ, best)
+        // The `top` best so far, best first: one pass over the vocabulary, not a sort of it.
+        var best: [Int] = []
+        if top > 0 {
+            best.reserveCapacity(top + 1)
+            for id in logits.indices where logits[id].isFinite {
+                if best.count == top, logits[id] <= logits[best[top - 1]] { continue }
+                let at = best.firstIndex { logits[id] > logits[$0] } ?? best.count
+                best.insert(id, at: at)
+                if best.count > top { best.removeLast() }
+            }
+        }
+        return (logits[token] - logZ, best.map { TokenLogprob(id: $0, logprob: logits[$0] - logZ) })
     }
 }
 
