@@ -52,6 +52,7 @@ let package = Package(
                 "Engine", "Models", "Kernels", "Sampling", "Tokenizers", "Templates", "OutputParsers", "OpenAIAPI",
                 "Constraints", "OrderedJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

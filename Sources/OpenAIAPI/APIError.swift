@@ -80,9 +80,22 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let clientClosedRequest = APIError(status: 499, message: "The client closed the request.",
                                                      type: "invalid_request_error", code: "client_closed_request")
 
-    /// 500: a bug or an engine failure; the message names the request id for the log.
+    /// 500: a bug or an engine failure, as the server reports it: no internals, the request id
+    /// under which the log has the details.
+    public static func internalError(requestID: String) -> APIError {
+        APIError(status: 500, message: "Internal error; the server log has the details under request id \(requestID).",
+                 type: "internal_server_error", code: "internal_error")
+    }
+
+    /// 500 with a detail for the log (the server replaces the message with `internalError(requestID:)`).
     public static func internalError(_ message: String) -> APIError {
         APIError(status: 500, message: message, type: "internal_server_error")
+    }
+
+    /// 408: the request body did not arrive in time.
+    public static func bodyReadTimeout(_ limit: Duration) -> APIError {
+        APIError(status: 408, message: "The request body did not arrive within \(limit.components.seconds) seconds.",
+                 type: "invalid_request_error", code: "request_timeout")
     }
 }
 

@@ -85,9 +85,13 @@ public struct SamplingFields: Decodable, Sendable {
     public var logitBias: [String: Double]?
     public var ignoreEos: Bool?
     public var minTokens: Int?
+    /// `best_of`: candidates generated to return the best `n` of (completions only; checked by
+    /// the server, which does not rank candidates).
+    public var bestOf: Int?
 
     enum CodingKeys: String, CodingKey {
-        case temperature, seed, stop
+        case temperature, seed, stop, user, store
+        case bestOf = "best_of"
         case topP = "top_p"
         case topK = "top_k"
         case minP = "min_p"
@@ -115,6 +119,10 @@ public struct SamplingFields: Decodable, Sendable {
         logitBias = try c.decodeIfPresent([String: Double].self, forKey: .logitBias)
         ignoreEos = try c.decodeIfPresent(Bool.self, forKey: .ignoreEos)
         minTokens = try c.decodeIfPresent(Int.self, forKey: .minTokens)
+        bestOf = try c.decodeIfPresent(Int.self, forKey: .bestOf)
+        // OpenAI fields with no effect here, checked so that a wrong one is not silently ignored.
+        _ = try c.decodeIfPresent(String.self, forKey: .user)
+        _ = try c.decodeIfPresent(Bool.self, forKey: .store)
     }
 
     public init() {}
@@ -437,6 +445,15 @@ public struct TokenLogprobEntry: Encodable, Sendable, Equatable {
             self.logprob = logprob
             self.bytes = bytes
         }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(token, forKey: .token)
+            try c.encode(reportedLogprob(logprob), forKey: .logprob)
+            try c.encode(bytes, forKey: .bytes)
+        }
+
+        enum CodingKeys: String, CodingKey { case token, logprob, bytes }
     }
     public var token: String
     public var logprob: Double
@@ -453,5 +470,13 @@ public struct TokenLogprobEntry: Encodable, Sendable, Equatable {
         self.logprob = logprob
         self.bytes = bytes
         self.topLogprobs = topLogprobs
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(token, forKey: .token)
+        try c.encode(reportedLogprob(logprob), forKey: .logprob)
+        try c.encode(bytes, forKey: .bytes)
+        try c.encode(topLogprobs, forKey: .topLogprobs)
     }
 }

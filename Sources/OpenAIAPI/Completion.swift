@@ -134,11 +134,11 @@ public struct CompletionLogprobs: Encodable, Sendable, Equatable {
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(tokens, forKey: .tokens)
-        try c.encode(tokenLogprobs, forKey: .tokenLogprobs)
+        try c.encode(tokenLogprobs.map(reportedLogprob), forKey: .tokenLogprobs)
         var top = c.nestedUnkeyedContainer(forKey: .topLogprobs)
         for alternatives in topLogprobs {
             var o = top.nestedContainer(keyedBy: DynamicKey.self)
-            for (token, logprob) in alternatives { try o.encode(logprob, forKey: DynamicKey(token)) }
+            for (token, logprob) in alternatives { try o.encode(reportedLogprob(logprob), forKey: DynamicKey(token)) }
         }
         try c.encode(textOffset, forKey: .textOffset)
     }
@@ -151,6 +151,10 @@ public struct CompletionLogprobs: Encodable, Sendable, Equatable {
             }
     }
 }
+
+/// A log-probability as JSON can carry it: −∞ (a token that could not be sampled) is OpenAI's
+/// −9999.0, and NaN, which nothing should produce, the same rather than an encoding failure.
+func reportedLogprob(_ x: Double) -> Double { x.isFinite ? x : (x > 0 ? 0 : -9999.0) }
 
 struct DynamicKey: CodingKey {
     var stringValue: String

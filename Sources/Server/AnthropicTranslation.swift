@@ -54,6 +54,11 @@ enum AnthropicTranslation {
             if let parallel { chat["parallel_tool_calls"] = .bool(parallel) }
         }
         if let thinking = request["thinking"] {
+            if let budget = thinking["budget_tokens"] {
+                guard case .int(let n) = budget, n >= 1024 else {
+                    throw invalid("'thinking.budget_tokens' must be an integer of at least 1024.", "thinking.budget_tokens")
+                }
+            }
             switch thinking["type"]?.stringValue {
             case "enabled", "adaptive", "between_tools": chat["chat_template_kwargs"] = ["enable_thinking": true]
             case "disabled": chat["chat_template_kwargs"] = ["enable_thinking": false]
@@ -139,6 +144,17 @@ enum AnthropicTranslation {
         throw invalid("\(place) must be a string or an array of text blocks.", place)
     }
 
+    /// The Anthropic name of a field of the chat request this translation makes, for errors that
+    /// planning the chat request reports.
+    static func fieldName(_ chat: String) -> String {
+        if chat == "stop" { return "stop_sequences" }
+        if chat.hasPrefix("response_format") { return "output_config.format" }
+        if chat.hasPrefix("chat_template_kwargs") { return "thinking" }
+        if chat == "parallel_tool_calls" { return "tool_choice.disable_parallel_tool_use" }
+        return chat.replacingOccurrences(of: ".function.parameters", with: ".input_schema")
+            .replacingOccurrences(of: ".function.name", with: ".name")
+    }
+
     /// A custom tool (`name`, `description`, `input_schema`) as an OpenAI function tool.
     private static func tool(_ tool: JSONValue, at place: String) throws -> JSONValue {
         if let type = tool["type"]?.stringValue, type != "custom" {
@@ -148,7 +164,10 @@ enum AnthropicTranslation {
         guard let name = tool["name"]?.stringValue else { throw invalid("\(place).name must be a string.", "\(place).name") }
         var function: JSONObject = ["name": .string(name)]
         if let description = tool["description"] { function["description"] = description }
-        function["parameters"] = tool["input_schema"] ?? ["type": "object", "properties": .object([:])]
+        guard case .object? = tool["input_schema"] else {
+            throw invalid("\(place).input_schema is required: a JSON schema object of the tool's input.", "\(place).input_schema")
+        }
+        function["parameters"] = tool["input_schema"]
         return ["type": "function", "function": .object(function)]
     }
 
@@ -171,16 +190,5 @@ enum AnthropicTranslation {
 
     private static func invalid(_ message: String, _ param: String?) -> APIError {
         APIError.invalidRequest(message, param: param)
-    }
-}
-
-extension JSONValue {
-    /// A request body, or a 400 that says where it stops being JSON.
-    static func parseRequest(_ data: Data) throws -> JSONValue {
-        do {
-            return try JSONValue.parse(data: data)
-        } catch {
-            throw APIError.invalidRequest("The request body is not valid JSON: \(error).", code: "invalid_json")
-        }
     }
 }

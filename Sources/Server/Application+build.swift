@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Models
 import OpenAIAPI
@@ -21,6 +22,13 @@ public struct ServerServices: Sendable {
     }
 }
 
+extension ServerServices {
+    /// A request's JSON body within the configured size and time limits.
+    func jsonBody(of request: inout Request) async throws -> Data {
+        try await request.jsonBody(limit: configuration.maxRequestBodyBytes, timeout: configuration.bodyReadTimeout)
+    }
+}
+
 /// Makes the engine for a loaded model (one per server).
 public typealias EngineFactory = @Sendable (GLM4MoEModel) throws -> any InferenceEngine
 
@@ -32,9 +40,12 @@ public func buildApplication(configuration: ServerConfiguration, makeEngine: @es
     let state = ServerState()
     let services = ServerServices(configuration: configuration, state: state)
     let loader = ModelLoader(configuration: configuration, state: state, makeEngine: makeEngine, logger: logger)
+    let idle = configuration.idleTimeout.components
     return Application(
         router: buildRouter(services: services),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "glm"),
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "glm",
+                             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         services: [loader],
         logger: logger)
 }
@@ -43,9 +54,12 @@ public func buildApplication(configuration: ServerConfiguration, makeEngine: @es
 public func buildRouter(services: ServerServices) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(OpenAIErrorMiddleware(services: services))
-    // Browsers may call the API from any origin (SGLang allows all origins too); preflight
-    // requests are answered before the API-key check.
-    router.middlewares.add(CORSMiddleware(allowOrigin: .all))
+    // Browsers may call the API only from the origins named with --allowed-origins (a page the
+    // user opens must not drive a server on localhost); preflight requests are answered before
+    // the API-key check.
+    if !services.configuration.allowedOrigins.isEmpty {
+        router.middlewares.add(AllowedOriginsMiddleware(origins: services.configuration.allowedOrigins))
+    }
     if let key = services.configuration.apiKey, !key.isEmpty {
         router.middlewares.add(APIKeyMiddleware(key: key))
     }
@@ -114,15 +128,18 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let response: Response
+        var response: Response
         do {
             response = try await next(request, context)
         } catch {
-            let apiError = map(error, request: request)
+            var apiError = map(error, request: request)
             if apiError.status == APIError.clientClosedRequest.status {
                 context.logger.debug("\(request.method) \(request.uri.path): the client went away; generation cancelled")
-            } else if apiError.status >= 500 && apiError.status != 503 {
-                context.logger.error("\(request.method) \(request.uri.path) failed: \(error)")
+            } else if apiError.status >= 500 && apiError.status != 503 && apiError.code == nil {
+                // The details are for the log; the client gets an id to quote.
+                let id = randomID("req-")
+                context.logger.error("\(request.method) \(request.uri.path) failed (request id \(id)): \(error)")
+                apiError = .internalError(requestID: id)
             }
             response = request.uri.path.hasPrefix("/v1/messages") ? JSONBody.anthropicError(apiError) : JSONBody.error(apiError)
         }
@@ -158,17 +175,42 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
     }
 }
 
+/// CORS for `--allowed-origins`: a request from a listed origin (any, with `*`) gets
+/// Hummingbird's CORS headers and its preflight answered; others get none, so browsers refuse
+/// to let the page read the answer or send a JSON body.
+struct AllowedOriginsMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let origins: Set<String>
+    let cors = CORSMiddleware<BasicRequestContext>(
+        allowOrigin: .originBased,
+        allowHeaders: [.accept, .authorization, .contentType, .origin, .init("x-api-key")!, .init("anthropic-version")!],
+        allowMethods: [.get, .post, .options])
+
+    init(origins: [String]) { self.origins = Set(origins) }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let origin = request.headers[.origin], origins.contains("*") || origins.contains(origin) else {
+            return try await next(request, context)
+        }
+        return try await cors.handle(request, context: context, next: next)
+    }
+}
+
 /// `--api-key`: `Authorization: Bearer <key>` (or Anthropic's `x-api-key: <key>`) on every
-/// route but /health and /metrics, compared in constant time.
+/// route but exactly /health and /metrics, compared in constant time. `/health_generate` runs a
+/// generation, so it needs the key like any other.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let key: [UInt8]
 
     init(key: String) { self.key = Array(key.utf8) }
 
+    /// The paths served without the key (by exact path: `/health/x` or `/health_generate` are not).
+    static let open: Set<String> = ["/health", "/metrics"]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if path.hasPrefix("/health") || path == "/metrics" { return try await next(request, context) }
+        if Self.open.contains(path) { return try await next(request, context) }
         var presented: [UInt8] = []
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)

@@ -10,7 +10,7 @@ struct ChatController: Sendable {
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
-        let body = try await request.jsonBody(limit: services.configuration.maxRequestBodyBytes)
+        let body = try await services.jsonBody(of: &request)
         let model = try services.state.requireModel()
         let configuration = services.configuration
         let plan = try await Offload.run { try ChatPlan.make(body: body, model: model, configuration: configuration) }

@@ -107,7 +107,7 @@ struct ChatPlan: Sendable {
                                                   + "\"schema\": {...}}.", param: "response_format.json_schema.schema")
                 }
                 do {
-                    jsonFormat = .schema(try JSONSchemaGrammar(schema: schema))
+                    jsonFormat = .schema(try JSONSchemaGrammar(schema: schema, budget: configuration.schemaBudget))
                 } catch let error as JSONSchemaError {
                     throw APIError.invalidRequest("The JSON schema in response_format cannot be enforced: \(error.description).",
                                                   param: "response_format.json_schema.schema")
@@ -199,6 +199,10 @@ struct ChatPlan: Sendable {
         let maxTokens = try RequestChecks.maxTokens(budget, param: param, promptTokens: promptIds.count,
                                                     context: configuration.contextLength(of: model))
         let sampling = try SamplingPlan(request.sampling, model: model, prompt: promptIds, maxTokens: maxTokens)
+        if let topLogprobs {
+            try RequestChecks.heldLogprobs(choices: n, maxTokens: maxTokens, alternatives: topLogprobs, stream: request.stream ?? false,
+                                           param: "top_logprobs")
+        }
 
         // Output parsing and constrained decoding.
         let parsing = OutputParsing(
@@ -302,12 +306,23 @@ enum ToolGrammarBuilder {
 extension ChatPlan {
     /// The plan of another API's request (Anthropic's Messages, OpenAI's Responses), translated
     /// into the chat completion request it means.
-    static func make(translating request: JSONValue, services: ServerServices,
+    /// Errors about the chat request name the caller's field instead (`fieldName`), in `param`
+    /// and where the message quotes it.
+    static func make(translating request: JSONValue, services: ServerServices, fieldName: @escaping @Sendable (String) -> String,
                      _ translate: (JSONValue) throws -> JSONValue) async throws -> (ChatPlan, ServingModel) {
         let model = try services.state.requireModel()
         let configuration = services.configuration
         let chatBody = Data(try translate(request).compactJSON.utf8)
-        let plan = try await Offload.run { try ChatPlan.make(body: chatBody, model: model, configuration: configuration) }
-        return (plan, model)
+        do {
+            let plan = try await Offload.run { try ChatPlan.make(body: chatBody, model: model, configuration: configuration) }
+            return (plan, model)
+        } catch var error as APIError {
+            if let param = error.param {
+                let own = fieldName(param)
+                error.message = error.message.replacingOccurrences(of: param, with: own)
+                error.param = own
+            }
+            throw error
+        }
     }
 }

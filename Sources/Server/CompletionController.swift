@@ -66,6 +66,10 @@ struct CompletionPlan: Sendable {
             }
         }
         let stream = request.stream ?? false
+        if let logprobs {
+            try RequestChecks.heldLogprobs(choices: choices.count, maxTokens: choices.map(\.spec.request.maxTokens).max() ?? 0,
+                                           alternatives: logprobs, stream: stream, param: "logprobs")
+        }
         return CompletionPlan(choices: choices, promptTokens: prompts.reduce(0) { $0 + $1.count }, stream: stream,
                               includeUsage: stream && request.streamOptions?.includeUsage == true, logprobs: logprobs)
     }
@@ -77,7 +81,7 @@ struct CompletionController: Sendable {
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
-        let body = try await request.jsonBody(limit: services.configuration.maxRequestBodyBytes)
+        let body = try await services.jsonBody(of: &request)
         let model = try services.state.requireModel()
         let configuration = services.configuration
         let plan = try await Offload.run { try CompletionPlan.make(body: body, model: model, configuration: configuration) }

@@ -44,13 +44,13 @@ struct InfoController: Sendable {
     private func card() throws -> ModelCard {
         let model = try services.state.requireModel()
         return ModelCard(id: services.configuration.modelName, created: started, ownedBy: "glm",
-                         root: services.configuration.modelPath, maxModelLen: services.configuration.contextLength(of: model))
+                         root: services.configuration.modelName, maxModelLen: services.configuration.contextLength(of: model))
     }
 
     /// vLLM's `/tokenize`: `prompt` as text, or `messages` rendered with the chat template.
     func tokenize(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
-        let body = try await request.jsonBody(limit: services.configuration.maxRequestBodyBytes)
+        let body = try await services.jsonBody(of: &request)
         let model = try services.state.requireModel()
         let configuration = services.configuration
         let tokens = try await Offload.run { () -> [Int] in
@@ -84,7 +84,7 @@ struct InfoController: Sendable {
     /// vLLM's `/detokenize`: `{"tokens": [...]}` → `{"prompt": text}`.
     func detokenize(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
-        let body = try await request.jsonBody(limit: services.configuration.maxRequestBodyBytes)
+        let body = try await services.jsonBody(of: &request)
         let model = try services.state.requireModel()
         let configuration = services.configuration
         let text = try await Offload.run { () -> String in

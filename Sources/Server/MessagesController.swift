@@ -17,8 +17,9 @@ struct MessagesController: Sendable {
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request  // read here, then watched for the client going away
-        let body = try await request.jsonBody(limit: services.configuration.maxRequestBodyBytes)
-        let (plan, model) = try await ChatPlan.make(translating: try JSONValue.parseRequest(body), services: services) {
+        let body = try await services.jsonBody(of: &request)
+        let (plan, model) = try await ChatPlan.make(translating: try JSONValue.parseRequest(body), services: services,
+                                                    fieldName: AnthropicTranslation.fieldName) {
             try AnthropicTranslation.chatRequest($0, requireMaxTokens: true)
         }
         let permit = try services.admission.acquire(1)
@@ -34,14 +35,16 @@ struct MessagesController: Sendable {
         return try await GenerationResponse.make(
             request: request, permit: permit, stream: plan.stream, encode: { ByteBuffer(string: $0.compactJSON) },
             events: { writer in try await Self.stream(plan, reply: reply, model: model, services: services, writer: &writer) },
-            complete: { try await Self.complete(plan, reply: reply, model: model, services: services) })
+            complete: { try await Self.complete(plan, reply: reply, model: model, services: services) },
+            streamFailure: { error, writer in try await SSE.send(event: "error", AnthropicErrorBody(error).json, to: &writer) })
     }
 
     /// `POST /v1/messages/count_tokens`: `{"input_tokens": N}`, the rendered prompt's length.
     func countTokens(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
-        let body = try await request.jsonBody(limit: services.configuration.maxRequestBodyBytes)
-        let (plan, _) = try await ChatPlan.make(translating: try JSONValue.parseRequest(body), services: services) {
+        let body = try await services.jsonBody(of: &request)
+        let (plan, _) = try await ChatPlan.make(translating: try JSONValue.parseRequest(body), services: services,
+                                                    fieldName: AnthropicTranslation.fieldName) {
             try AnthropicTranslation.chatRequest($0, requireMaxTokens: false)
         }
         let count: JSONValue = ["input_tokens": .int(plan.promptIds.count)]

@@ -1,6 +1,7 @@
 import Constraints
 import Engine
 import Foundation
+import Logging
 import Models
 import OpenAIAPI
 import OrderedJSON
@@ -36,6 +37,10 @@ struct SamplingPlan: Sendable {
         parameters = SamplingParameters(temperature: Float(temperature), topK: max(0, topK), topP: Float(topP),
                                         minP: Float(minP), seed: f.seed.map { UInt64(bitPattern: $0) })
 
+        if let bestOf = f.bestOf, bestOf != 1 {
+            throw APIError.invalidRequest("'best_of' is not supported (every one of the 'n' choices is returned); got \(bestOf).",
+                                          param: "best_of")
+        }
         let stops = f.stop?.values ?? []
         if stops.count > 64 { throw APIError.invalidRequest("'stop' has \(stops.count) entries; at most 64 are allowed.", param: "stop") }
         stopStrings = stops.filter { !$0.isEmpty }
@@ -130,6 +135,19 @@ enum RequestChecks {
         return left
     }
 
+    /// A whole (non-streamed) answer is held in memory until its last token: with logprobs, at
+    /// most this many token entries (each choice's tokens times one plus the alternatives).
+    static let maxHeldLogprobEntries = 1_000_000
+
+    static func heldLogprobs(choices: Int, maxTokens: Int, alternatives: Int, stream: Bool, param: String) throws {
+        let (perChoice, o1) = maxTokens.multipliedReportingOverflow(by: alternatives + 1)
+        let (total, o2) = perChoice.multipliedReportingOverflow(by: choices)
+        guard stream || (!o1 && !o2 && total <= maxHeldLogprobEntries) else {
+            throw APIError.invalidRequest("n × max_tokens × (\(param) + 1) is more than \(maxHeldLogprobEntries) logprob "
+                                          + "entries to hold for one answer; stream it, or ask for fewer.", param: param)
+        }
+    }
+
     /// The `model` field must name this server's model (or be absent).
     static func model(_ requested: String?, configuration: ServerConfiguration) throws {
         guard let requested, !requested.isEmpty else { return }
@@ -153,6 +171,14 @@ enum ErrorMapping {
                 return .contextLengthExceeded(promptTokens: prompt, maxTokens: max, contextLength: context)
             case .overloaded:
                 return .overloaded(e.description)
+            case .nonFiniteLogits:
+                return APIError(status: 500, message: "Generation stopped: \(e.description).", type: "internal_server_error",
+                                code: "invalid_logits")
+            case .constraintFailed(let reason):
+                return .invalidRequest("Generation stopped: \(reason).", param: "response_format", code: "constraint_limit")
+            case .noTokenAllowed:
+                return .invalidRequest("Generation stopped: \(e.description) (response_format, tool_choice, logit_bias).",
+                                       code: "no_token_allowed")
             }
         case let e as ModelError:
             switch e {
@@ -164,7 +190,7 @@ enum ErrorMapping {
             case .outOfCacheBlocks:
                 return .overloaded(e.description)
             default:
-                return .internalError("Internal error: \(e.description)")
+                return internalError(e)
             }
         case let e as TemplateError:
             return .invalidRequest("The chat template could not render these messages: \(e.description)", param: "messages")
@@ -175,7 +201,17 @@ enum ErrorMapping {
         case let e as DecodingError:
             return .from(decodingError: e)
         default:
-            return .internalError("Internal error: \(error)")
+            return internalError(error)
         }
     }
+
+    /// A 500 that says nothing of the server's internals: the details go to the log under the
+    /// request id the client is given.
+    static func internalError(_ error: Error) -> APIError {
+        let id = randomID("req-")
+        logger.error("internal error (request id \(id)): \(error)")
+        return .internalError(requestID: id)
+    }
+
+    private static let logger = Logger(label: "glm.serve")
 }

@@ -12,9 +12,10 @@ struct ResponsesController: Sendable {
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request  // read here, then watched for the client going away
-        let body = try await request.jsonBody(limit: services.configuration.maxRequestBodyBytes)
+        let body = try await services.jsonBody(of: &request)
         let original = try JSONValue.parseRequest(body)
-        let (plan, model) = try await ChatPlan.make(translating: original, services: services, ResponsesTranslation.chatRequest)
+        let (plan, model) = try await ChatPlan.make(translating: original, services: services,
+                                                    fieldName: ResponsesTranslation.fieldName, ResponsesTranslation.chatRequest)
         let permit = try services.admission.acquire(1)
         let reply = ResponsesReply(request: original, id: randomID("resp_"), model: services.configuration.modelName,
                                    promptTokens: plan.promptIds.count)

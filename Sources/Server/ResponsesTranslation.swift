@@ -50,6 +50,15 @@ enum ResponsesTranslation {
         }
         if let choice = request["tool_choice"], choice != .null { chat["tool_choice"] = try toolChoice(choice) }
         if let format = request["text"]?["format"], format != .null { chat["response_format"] = try responseFormat(format) }
+        if let effort = request["reasoning"]?["effort"], effort != .null {
+            guard let name = effort.stringValue, Self.efforts.contains(name) else {
+                throw invalid("'reasoning.effort' must be one of \(Self.efforts.joined(separator: ", ")).", "reasoning.effort")
+            }
+        }
+        for (key, valid) in [("store", request["store"]?.boolValue != nil), ("user", request["user"]?.stringValue != nil)]
+        where request[key] != nil && request[key] != .null && !valid {
+            throw invalid("'\(key)' must be \(key == "store" ? "a boolean" : "a string").", key)
+        }
         if let effort = request["reasoning"]?["effort"]?.stringValue, effort == "none" || effort == "minimal" {
             var kwargs = chat["chat_template_kwargs"]?.objectValue ?? [:]
             kwargs["enable_thinking"] = false
@@ -153,6 +162,19 @@ enum ResponsesTranslation {
         }
         throw invalid("'tool_choice' must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"name\": …}.",
                       "tool_choice")
+    }
+
+    static let efforts = ["none", "minimal", "low", "medium", "high", "xhigh"]
+
+    /// The Responses name of a field of the chat request this translation makes, for errors that
+    /// planning the chat request reports.
+    static func fieldName(_ chat: String) -> String {
+        if chat == "messages" || chat.hasPrefix("messages[") { return "input" }
+        if chat == "max_tokens" || chat == "max_completion_tokens" { return "max_output_tokens" }
+        if chat.hasPrefix("response_format") { return "text.format" }
+        if chat.hasPrefix("chat_template_kwargs") { return "reasoning.effort" }
+        return chat.replacingOccurrences(of: ".function.parameters", with: ".parameters")
+            .replacingOccurrences(of: ".function.name", with: ".name")
     }
 
     private static func responseFormat(_ format: JSONValue) throws -> JSONValue {

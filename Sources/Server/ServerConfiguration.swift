@@ -1,3 +1,4 @@
+import Constraints
 import Foundation
 
 /// Everything `glm serve` is told on its command line (SGLang's flag names in comments).
@@ -10,8 +11,23 @@ public struct ServerConfiguration: Sendable {
     /// `--host`, `--port`.
     public var host = "127.0.0.1"
     public var port = 30000
-    /// `--api-key`: when set, every route but /health and /metrics needs `Authorization: Bearer <key>`.
+    /// `--api-key`: when set, every route but exactly /health and /metrics needs
+    /// `Authorization: Bearer <key>` (or `x-api-key: <key>`).
     public var apiKey: String?
+    /// `--allowed-origins`: web origins that may call the API from a browser (CORS); none by
+    /// default, so that a page the user opens cannot drive a server on localhost. `*` allows all.
+    public var allowedOrigins: [String] = []
+    /// `--max-connections`: open HTTP connections at once; more wait to be accepted.
+    public var maxConnections = 1024
+    /// `--idle-timeout`: a connection that sends nothing for this long while no response is
+    /// being written (a request head or body trickled in, or a kept-alive connection left open)
+    /// is closed.
+    public var idleTimeout: Duration = .seconds(60)
+    /// `--body-read-timeout`: the whole request body must arrive within this (408 after).
+    public var bodyReadTimeout: Duration = .seconds(60)
+    /// What one `json_schema` response format may cost (`--json-schema-timeout` sets its
+    /// compile time).
+    public var schemaBudget = JSONSchemaBudget()
     /// `--context-length`: caps the model's `max_position_embeddings`.
     public var contextLength: Int?
     /// `--max-running-requests` and `--max-queued-requests`: engine requests admitted at once

@@ -23,6 +23,11 @@ public final class ServerMetrics: Sendable {
     let tokenUsage: CoreMetrics.Gauge
     let cacheHitRate: CoreMetrics.Gauge
     let specAcceptLength: CoreMetrics.Gauge
+    /// KV blocks in all, on the free list, and held only by the prefix cache: with no request
+    /// running, free + cached = total (every block is accounted for).
+    let kvBlocksTotal: CoreMetrics.Gauge
+    let kvBlocksFree: CoreMetrics.Gauge
+    let kvBlocksCached: CoreMetrics.Gauge
     let draftTokens: CoreMetrics.Counter
     let acceptedDraftTokens: CoreMetrics.Counter
     /// The engine's draft counts at the last scrape, so that the counters grow by the difference.
@@ -51,6 +56,9 @@ public final class ServerMetrics: Sendable {
         tokenUsage = CoreMetrics.Gauge(label: "glm:token_usage", factory: f)
         cacheHitRate = CoreMetrics.Gauge(label: "glm:cache_hit_rate", factory: f)
         specAcceptLength = CoreMetrics.Gauge(label: "glm:spec_accept_length", factory: f)
+        kvBlocksTotal = CoreMetrics.Gauge(label: "glm:kv_blocks_total", factory: f)
+        kvBlocksFree = CoreMetrics.Gauge(label: "glm:kv_blocks_free", factory: f)
+        kvBlocksCached = CoreMetrics.Gauge(label: "glm:kv_blocks_cached", factory: f)
         draftTokens = CoreMetrics.Counter(label: "glm:spec_decode_num_draft_tokens_total", factory: f)
         acceptedDraftTokens = CoreMetrics.Counter(label: "glm:spec_decode_num_accepted_tokens_total", factory: f)
         queued.set(0)
@@ -62,6 +70,9 @@ public final class ServerMetrics: Sendable {
     func record(_ stats: EngineStats) {
         tokenUsage.record(stats.kvUsage)
         cacheHitRate.record(stats.prefixHitRate)
+        kvBlocksTotal.record(stats.totalBlocks)
+        kvBlocksFree.record(stats.freeBlocks)
+        kvBlocksCached.record(stats.cachedBlocks)
         if stats.draftRounds > 0 { specAcceptLength.record(stats.acceptLength) }
         draftsSeen.withLock { seen in
             draftTokens.increment(by: max(0, stats.draftTokens - seen.drafted))

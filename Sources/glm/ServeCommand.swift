@@ -59,8 +59,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.")
     var port = 30000
 
-    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>' (all routes but /health and /metrics).")
+    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>' (all routes but exactly /health and /metrics).")
     var apiKey: String?
+
+    @Option(name: .customLong("allowed-origins"), parsing: .upToNextOption,
+            help: "Web origins that may call the API from a browser, e.g. https://app.example.com (CORS; '*' for any). Default: none.")
+    var allowedOrigins: [String] = []
+
+    @Option(name: .customLong("max-connections"), help: "Most open HTTP connections at once; more wait to be accepted.")
+    var maxConnections = 1024
+
+    @Option(name: .customLong("idle-timeout"),
+            help: "Seconds a connection may send nothing while no response is being written (a slow request head or body, an idle keep-alive) before it is closed.")
+    var idleTimeout: Double = 60
+
+    @Option(name: .customLong("body-read-timeout"), help: "Seconds the whole request body may take to arrive (408 after).")
+    var bodyReadTimeout: Double = 60
+
+    @Option(name: .customLong("json-schema-timeout"),
+            help: "Seconds one response_format json_schema may take to compile (a schema needing more is refused with a 400).")
+    var jsonSchemaTimeout: Double = 1
 
     @Option(name: .customLong("max-running-requests"), help: "Most requests generating at once (the serial engine runs one at a time; with --max-queued-requests this bounds admission).")
     var maxRunningRequests = 16
@@ -136,6 +154,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxQueuedRequests >= 0 else { throw ValidationError("--max-queued-requests must be at least 0") }
         guard maxRequestBodyBytes >= 1024 else { throw ValidationError("--max-request-body-bytes must be at least 1024") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1, got \(maxConnections)") }
+        for (name, seconds) in [("--idle-timeout", idleTimeout), ("--body-read-timeout", bodyReadTimeout),
+                                ("--json-schema-timeout", jsonSchemaTimeout)] where !(seconds > 0 && seconds <= 86_400) {
+            throw ValidationError("\(name) must be between 0 and 86400 seconds, got \(seconds)")
+        }
+        if let bad = allowedOrigins.first(where: { $0 != "*" && !($0.hasPrefix("http://") || $0.hasPrefix("https://")) }) {
+            throw ValidationError("--allowed-origins takes origins such as https://app.example.com (or '*'), got '\(bad)'")
+        }
         if let t = tokenizerPath {
             guard let modelPath else {
                 throw ValidationError("--tokenizer-path needs --model-path (the embedded demo model has its own tokenizer)")
@@ -169,6 +195,8 @@ struct ServeCommand: AsyncParsableCommand {
         return o
     }
 
+    static func duration(_ seconds: Double) -> Duration { .milliseconds(Int((seconds * 1000).rounded())) }
+
     /// `a` and `b` name the same folder or repo id (after `~`, `.`, `..`, a trailing `/` and symlinks).
     static func samePath(_ a: String, _ b: String) -> Bool {
         func normal(_ p: String) -> String {
@@ -185,6 +213,11 @@ struct ServeCommand: AsyncParsableCommand {
         c.host = host
         c.port = port
         c.apiKey = apiKey
+        c.allowedOrigins = allowedOrigins
+        c.maxConnections = maxConnections
+        c.idleTimeout = Self.duration(idleTimeout)
+        c.bodyReadTimeout = Self.duration(bodyReadTimeout)
+        c.schemaBudget.compileTime = Self.duration(jsonSchemaTimeout)
         c.contextLength = contextLength
         c.maxRunningRequests = maxRunningRequests
         c.maxQueuedRequests = maxQueuedRequests

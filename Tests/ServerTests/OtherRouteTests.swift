@@ -108,16 +108,39 @@ struct OtherRouteTests {
         }
     }
 
-    @Test("CORS: preflight answered without an API key; responses carry Access-Control-Allow-Origin")
-    func cors() async throws {
+    @Test("CORS is off by default: no origin gets Access-Control-Allow-Origin, and a preflight is not answered")
+    func corsOff() async throws {
         let (app, _) = ServerFixture.app({ $0.apiKey = "k" })
         try await app.test(.router) { client in
             let preflight = try await client.execute(uri: "/v1/chat/completions", method: .options, headers: [
-                .origin: "https://example.com", .accessControlRequestMethod: "POST"])
+                .origin: "https://evil.example", .accessControlRequestMethod: "POST"])
+            #expect(preflight.headers[.accessControlAllowOrigin] == nil)
+            #expect(preflight.status != .noContent && preflight.status != .ok)
+            let health = try await client.execute(uri: "/health", method: .get, headers: [.origin: "https://evil.example"])
+            #expect(health.status == .ok && health.headers[.accessControlAllowOrigin] == nil)
+            let metrics = try await client.execute(uri: "/metrics", method: .get, headers: [.origin: "https://evil.example"])
+            #expect(metrics.headers[.accessControlAllowOrigin] == nil)
+        }
+    }
+
+    @Test("--allowed-origins: a listed origin's preflight is answered without the key; others get no CORS headers")
+    func corsAllowed() async throws {
+        let (app, _) = ServerFixture.app({
+            $0.apiKey = "k"
+            $0.allowedOrigins = ["https://app.example.com"]
+        })
+        try await app.test(.router) { client in
+            let preflight = try await client.execute(uri: "/v1/chat/completions", method: .options, headers: [
+                .origin: "https://app.example.com", .accessControlRequestMethod: "POST"])
             #expect(preflight.status == .noContent || preflight.status == .ok)
-            #expect(preflight.headers[.accessControlAllowOrigin] == "*")
-            let health = try await client.execute(uri: "/health", method: .get, headers: [.origin: "https://example.com"])
-            #expect(health.headers[.accessControlAllowOrigin] == "*")
+            #expect(preflight.headers[.accessControlAllowOrigin] == "https://app.example.com")
+            let other = try await client.execute(uri: "/health", method: .get, headers: [.origin: "https://evil.example"])
+            #expect(other.headers[.accessControlAllowOrigin] == nil)
+        }
+        let (any, _) = ServerFixture.app({ $0.allowedOrigins = ["*"] })
+        try await any.test(.router) { client in
+            let health = try await client.execute(uri: "/health", method: .get, headers: [.origin: "https://x.example"])
+            #expect(health.headers[.accessControlAllowOrigin] == "https://x.example")
         }
     }
 
