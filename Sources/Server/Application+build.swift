@@ -51,8 +51,8 @@ public func buildApplication(configuration: ServerConfiguration, makeEngine: @es
 }
 
 /// The routes, behind the error and API-key middlewares.
-public func buildRouter(services: ServerServices) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+public func buildRouter(services: ServerServices) -> Router<ServerRequestContext> {
+    let router = Router(context: ServerRequestContext.self)
     router.middlewares.add(OpenAIErrorMiddleware(services: services))
     // Browsers may call the API only from the origins named with --allowed-origins (a page the
     // user opens must not drive a server on localhost); preflight requests are answered before
@@ -119,7 +119,7 @@ struct ModelLoader: Service {
 /// Maps every error to OpenAI's error JSON, or Anthropic's under /v1/messages (the one place
 /// that does), and counts and logs responses.
 struct OpenAIErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ServerRequestContext
     let services: ServerServices
 
     static let endpoints: Set<String> = ["/health", "/health_generate", "/v1/models", "/v1/chat/completions",
@@ -179,9 +179,9 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
 /// Hummingbird's CORS headers and its preflight answered; others get none, so browsers refuse
 /// to let the page read the answer or send a JSON body.
 struct AllowedOriginsMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ServerRequestContext
     let origins: Set<String>
-    let cors = CORSMiddleware<BasicRequestContext>(
+    let cors = CORSMiddleware<ServerRequestContext>(
         allowOrigin: .originBased,
         allowHeaders: [.accept, .authorization, .contentType, .origin, .init("x-api-key")!, .init("anthropic-version")!],
         allowMethods: [.get, .post, .options])
@@ -200,7 +200,7 @@ struct AllowedOriginsMiddleware: RouterMiddleware {
 /// route but exactly /health and /metrics, compared in constant time. `/health_generate` runs a
 /// generation, so it needs the key like any other.
 struct APIKeyMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ServerRequestContext
     let key: [UInt8]
 
     init(key: String) { self.key = Array(key.utf8) }

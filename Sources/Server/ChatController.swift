@@ -8,12 +8,15 @@ import OpenAIAPI
 struct ChatController: Sendable {
     let services: ServerServices
 
-    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+    func handle(_ request: Request, context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await services.jsonBody(of: &request)
         let model = try services.state.requireModel()
         let configuration = services.configuration
-        let plan = try await Offload.run { try ChatPlan.make(body: body, model: model, configuration: configuration) }
+        let clientGone = context.clientGone
+        let plan = try await Offload.run {
+            try ChatPlan.make(body: body, model: model, configuration: configuration, clientGone: clientGone)
+        }
         let permit = try services.admission.acquire(plan.specs.count)
         if configuration.logRequests {
             context.logger.info("chat completion", metadata: [

@@ -40,8 +40,10 @@ struct ChatPlan: Sendable {
         case schema(JSONSchemaGrammar)
     }
 
-    /// Validates `body` (a `/v1/chat/completions` JSON body) and renders its prompt.
-    static func make(body: Data, model: ServingModel, configuration: ServerConfiguration) throws -> ChatPlan {
+    /// Validates `body` (a `/v1/chat/completions` JSON body) and renders its prompt; compiling a
+    /// JSON schema stops with `CancellationError` once `clientGone` says so.
+    static func make(body: Data, model: ServingModel, configuration: ServerConfiguration,
+                     clientGone: @escaping @Sendable () -> Bool = { false }) throws -> ChatPlan {
         let request = try decodeRequest(ChatCompletionRequest.self, from: body)
         try RequestChecks.model(request.model, configuration: configuration)
         guard case .object(let raw) = try JSONValue.parse(data: body) else {
@@ -107,7 +109,9 @@ struct ChatPlan: Sendable {
                                                   + "\"schema\": {...}}.", param: "response_format.json_schema.schema")
                 }
                 do {
-                    jsonFormat = .schema(try JSONSchemaGrammar(schema: schema, budget: configuration.schemaBudget))
+                    var budget = configuration.schemaBudget
+                    budget.isCancelled = clientGone
+                    jsonFormat = .schema(try JSONSchemaGrammar(schema: schema, budget: budget))
                 } catch let error as JSONSchemaError {
                     throw APIError.invalidRequest("The JSON schema in response_format cannot be enforced: \(error.description).",
                                                   param: "response_format.json_schema.schema")
@@ -308,13 +312,17 @@ extension ChatPlan {
     /// into the chat completion request it means.
     /// Errors about the chat request name the caller's field instead (`fieldName`), in `param`
     /// and where the message quotes it.
-    static func make(translating request: JSONValue, services: ServerServices, fieldName: @escaping @Sendable (String) -> String,
+    static func make(translating request: JSONValue, services: ServerServices, context: ServerRequestContext,
+                     fieldName: @escaping @Sendable (String) -> String,
                      _ translate: (JSONValue) throws -> JSONValue) async throws -> (ChatPlan, ServingModel) {
         let model = try services.state.requireModel()
         let configuration = services.configuration
         let chatBody = Data(try translate(request).compactJSON.utf8)
         do {
-            let plan = try await Offload.run { try ChatPlan.make(body: chatBody, model: model, configuration: configuration) }
+            let clientGone = context.clientGone
+            let plan = try await Offload.run {
+                try ChatPlan.make(body: chatBody, model: model, configuration: configuration, clientGone: clientGone)
+            }
             return (plan, model)
         } catch var error as APIError {
             if let param = error.param {

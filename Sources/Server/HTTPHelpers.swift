@@ -58,9 +58,9 @@ enum GenerationResponse {
                 defer { permit.release() }
                 do {
                     try await request.body.consumeWithCancellationOnInboundClose { _ in try await events(&writer) }
-                } catch let error where !(error is CancellationError) {
-                    // Failed after the 200 went out: the stream still ends the way its clients expect
-                    // (when the connection itself failed, nobody reads this).
+                } catch let error where !(error is CancellationError) && !(error is ChannelError) {
+                    // Failed after the 200 went out: the stream still ends the way its clients expect.
+                    // (A connection that failed has nobody to tell.)
                     try? await streamFailure(ErrorMapping.apiError(error), &writer)
                 }
                 try await writer.finish(nil)
@@ -199,4 +199,29 @@ func randomID(_ prefix: String) -> String {
     let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
     var g = SystemRandomNumberGenerator()
     return prefix + String((0..<24).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] })
+}
+
+/// The request context of `glm serve`: Hummingbird's basic one plus the connection, so that work
+/// done before a response starts (planning a request, compiling its schema) can stop when the
+/// client has gone away.
+public struct ServerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    private let channel: any Channel
+    /// The connection was open when the request arrived (a test client's channel never is).
+    private let wasActive: Bool
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+        wasActive = source.channel.isActive
+    }
+
+    /// The client closed the connection this request came on.
+    var clientIsGone: Bool { wasActive && !channel.isActive }
+
+    /// `clientIsGone`, as a closure that work off the connection's task can poll.
+    var clientGone: @Sendable () -> Bool {
+        let channel = self.channel, wasActive = self.wasActive
+        return { wasActive && !channel.isActive }
+    }
 }

@@ -15,10 +15,10 @@ import OrderedJSON
 struct MessagesController: Sendable {
     let services: ServerServices
 
-    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+    func handle(_ request: Request, context: ServerRequestContext) async throws -> Response {
         var request = request  // read here, then watched for the client going away
         let body = try await services.jsonBody(of: &request)
-        let (plan, model) = try await ChatPlan.make(translating: try JSONValue.parseRequest(body), services: services,
+        let (plan, model) = try await ChatPlan.make(translating: try JSONValue.parseRequest(body), services: services, context: context,
                                                     fieldName: AnthropicTranslation.fieldName) {
             try AnthropicTranslation.chatRequest($0, requireMaxTokens: true)
         }
@@ -40,10 +40,10 @@ struct MessagesController: Sendable {
     }
 
     /// `POST /v1/messages/count_tokens`: `{"input_tokens": N}`, the rendered prompt's length.
-    func countTokens(_ request: Request, context: some RequestContext) async throws -> Response {
+    func countTokens(_ request: Request, context: ServerRequestContext) async throws -> Response {
         var request = request
         let body = try await services.jsonBody(of: &request)
-        let (plan, _) = try await ChatPlan.make(translating: try JSONValue.parseRequest(body), services: services,
+        let (plan, _) = try await ChatPlan.make(translating: try JSONValue.parseRequest(body), services: services, context: context,
                                                     fieldName: AnthropicTranslation.fieldName) {
             try AnthropicTranslation.chatRequest($0, requireMaxTokens: false)
         }

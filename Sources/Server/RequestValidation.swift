@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Logging
 import Models
+import NIOCore
 import OpenAIAPI
 import OrderedJSON
 import Sampling
@@ -200,6 +201,9 @@ enum ErrorMapping {
             return .invalidRequest(e.message.prefix(1).uppercased() + e.message.dropFirst() + ".", param: "messages")
         case let e as DecodingError:
             return .from(decodingError: e)
+        case is ChannelError:
+            // Writing to a client that went away: nothing the server did wrong, and nobody to tell.
+            return .clientClosedRequest
         default:
             return internalError(error)
         }

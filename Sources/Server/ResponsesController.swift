@@ -10,11 +10,11 @@ import OrderedJSON
 struct ResponsesController: Sendable {
     let services: ServerServices
 
-    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+    func handle(_ request: Request, context: ServerRequestContext) async throws -> Response {
         var request = request  // read here, then watched for the client going away
         let body = try await services.jsonBody(of: &request)
         let original = try JSONValue.parseRequest(body)
-        let (plan, model) = try await ChatPlan.make(translating: original, services: services,
+        let (plan, model) = try await ChatPlan.make(translating: original, services: services, context: context,
                                                     fieldName: ResponsesTranslation.fieldName, ResponsesTranslation.chatRequest)
         let permit = try services.admission.acquire(1)
         let reply = ResponsesReply(request: original, id: randomID("resp_"), model: services.configuration.modelName,

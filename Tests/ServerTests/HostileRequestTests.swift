@@ -1,7 +1,10 @@
 import Engine
 import Foundation
 import Hummingbird
+import Logging
 import Models
+import NIOCore
+import NIOEmbedded
 import HummingbirdTesting
 @testable import Server
 import Testing
@@ -242,5 +245,29 @@ struct HostileRequestTests {
             let c = try await client.postJSON("/v1/completions", #"{"prompt": "Hi", "n": 128, "max_tokens": 1000, "logprobs": 20}"#)
             #expect(c.status == .badRequest && Self.error(c).param == "logprobs", "\(c.text)")
         }
+    }
+}
+
+@Suite("A client that goes away")
+struct ClientGoneTests {
+    @Test("the context sees the connection close; a test client's never-opened channel never counts as gone")
+    func connection() async throws {
+        let channel = NIOAsyncTestingChannel()
+        let unopened = ServerRequestContext(source: .init(channel: channel, logger: Logger(label: "test")))
+        try await channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 9)).get()
+        let open = ServerRequestContext(source: .init(channel: channel, logger: Logger(label: "test")))
+        #expect(!open.clientIsGone && !open.clientGone())
+        try await channel.close()
+        #expect(open.clientIsGone && open.clientGone())
+        #expect(!unopened.clientIsGone)
+    }
+
+    @Test("planning a request with a JSON schema stops when the client is gone")
+    func planning() throws {
+        let body = Data(#"{"messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}}"#.utf8)
+        #expect(throws: CancellationError.self) {
+            try ChatPlan.make(body: body, model: ServerFixture.model, configuration: ServerFixture.configuration(), clientGone: { true })
+        }
+        _ = try ChatPlan.make(body: body, model: ServerFixture.model, configuration: ServerFixture.configuration(), clientGone: { false })
     }
 }

@@ -67,7 +67,7 @@ enum ServerFixture {
 
     /// A router over a ready server (or one in `phase`).
     static func app(_ adjust: (inout ServerConfiguration) -> Void = { _ in }, phase: ServerState.Phase? = nil,
-                    model: ServingModel? = nil) -> (Application<RouterResponder<BasicRequestContext>>, ServerServices) {
+                    model: ServingModel? = nil) -> (Application<RouterResponder<ServerRequestContext>>, ServerServices) {
         let services = ServerServices(configuration: configuration(adjust), state: ServerState(phase ?? .ready(model ?? Self.model)))
         return (Application(router: buildRouter(services: services)), services)
     }
