@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import Models
+import NIOCore
 import OpenAIAPI
 import ServiceLifecycle
 
@@ -40,10 +41,9 @@ public func buildApplication(configuration: ServerConfiguration, makeEngine: @es
     let state = ServerState()
     let services = ServerServices(configuration: configuration, state: state)
     let loader = ModelLoader(configuration: configuration, state: state, makeEngine: makeEngine, logger: logger)
-    let idle = configuration.idleTimeout.components
     return Application(
         router: buildRouter(services: services),
-        server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "glm",
                              availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         services: [loader],
