@@ -87,11 +87,6 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
                  type: "internal_server_error", code: "internal_error")
     }
 
-    /// 500 with a detail for the log (the server replaces the message with `internalError(requestID:)`).
-    public static func internalError(_ message: String) -> APIError {
-        APIError(status: 500, message: message, type: "internal_server_error")
-    }
-
     /// 408: the request body did not arrive in time.
     public static func bodyReadTimeout(_ limit: Duration) -> APIError {
         APIError(status: 408, message: "The request body did not arrive within \(limit.components.seconds) seconds.",
