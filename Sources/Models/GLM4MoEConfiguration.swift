@@ -136,9 +136,9 @@ public struct GLM4MoEConfiguration: Equatable, Sendable {
                                               reason: "expected [block, block] for quant_method \"fp8\"")
             }
             let values = sizes.compactMap(\.intValue)
-            guard values.count == 2, values[0] == values[1], values[0] > 0 else {
+            guard values.count == 2, values[0] == values[1], values[0] > 0, values[0] <= 1 << 16 else {
                 throw ModelError.invalidField(field: "quantization_config.weight_block_size", file: c.file,
-                                              reason: "expected two equal positive sizes, found \(sizes.map(\.text))")
+                                              reason: "expected two equal sizes in 1...65536, found \(sizes.map(\.text))")
             }
             return .fp8Block(size: values[0])
         case "compressed-tensors":

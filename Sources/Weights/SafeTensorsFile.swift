@@ -76,6 +76,13 @@ public final class SafeTensorsFile: @unchecked Sendable {
         if let mapping { munmap(mapping, mappedLength) }
     }
 
+    /// Tells the kernel that the mapping is read at scattered places (`true`: each page fault
+    /// reads that page, not the usual read-around), or sequentially again (`false`). A sampled
+    /// weight check reads a few pages per tensor; read-around would multiply that many times.
+    func adviseRandomAccess(_ random: Bool) {
+        if let mapping { _ = madvise(mapping, mappedLength, random ? MADV_RANDOM : MADV_NORMAL) }
+    }
+
     /// The largest header accepted, as in the `safetensors` crate (`MAX_HEADER_SIZE`): a
     /// length beyond it is corruption, and reading it would allocate without bound.
     public static let maxHeaderLength = 100_000_000

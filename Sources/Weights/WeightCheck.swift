@@ -146,6 +146,10 @@ extension Checkpoint {
         let results = UnsafeMutableBufferPointer<NonFiniteCount>.allocate(capacity: views.count)
         defer { results.deallocate() }
         nonisolated(unsafe) let base = results.baseAddress!
+        if check == .sampled {
+            for file in files { file.adviseRandomAccess(true) }
+        }
+        defer { if check == .sampled { for file in files { file.adviseRandomAccess(false) } } }
         DispatchQueue.concurrentPerform(iterations: views.count) { i in
             (base + i).initialize(to: views[i].nonFiniteCount(check))
         }
