@@ -98,7 +98,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
         let headerLength = Int(rawLength)
         let headerBytes = UnsafeRawBufferPointer(start: base + 8, count: headerLength)
-        guard let json = try? JSONSerialization.jsonObject(with: Data(headerBytes)), let header = json as? [String: Any] else {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(headerBytes), options: .fragmentsAllowed) else {
+            throw WeightsError.corruptHeader(path: path, reason: "header is not valid JSON (or is nested too deeply)")
+        }
+        guard let header = json as? [String: Any] else {
             throw WeightsError.corruptHeader(path: path, reason: "header is not a JSON object")
         }
         if let name = duplicateTopLevelKey(headerBytes) {

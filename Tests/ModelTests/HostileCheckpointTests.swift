@@ -158,6 +158,17 @@ struct HostileCheckpointTests {
         }
     }
 
+    @Test("an FP8 block size beyond reason is refused before the scale shapes are computed")
+    func hugeBlockSize() throws {
+        let s = try Scratch("fp8_block")
+        try s.editConfig { config in
+            var q = config["quantization_config"] as! [String: Any]
+            q["weight_block_size"] = [Int.max, Int.max]
+            config["quantization_config"] = q
+        }
+        Self.expectInvalid("quantization_config.weight_block_size", in: s.config, "1...65536") { _ = try s.load() }
+    }
+
     // MARK: - NaN and infinity in the weights
 
     /// Overwrites elements of f32 tensor `name` (all of them, or `count`) with `value`.

@@ -82,6 +82,16 @@ struct HostileFileTests {
         Self.expectCorruptHeader(path, "not a JSON object")
     }
 
+    @Test("a header nested a million levels deep is an error, not a stack overflow")
+    func deepHeader() throws {
+        let folder = ScratchFolder()
+        let path = try folder.writeRaw("x.safetensors", header: String(repeating: "[", count: 1_000_000) + String(repeating: "]", count: 1_000_000))
+        Self.expectCorruptHeader(path, "not valid JSON")
+        let shape = try folder.writeRaw("y.safetensors", header: #"{"a":{"dtype":"F32","shape":"# + String(repeating: "[", count: 100_000)
+                                        + String(repeating: "]", count: 100_000) + #","data_offsets":[0,0]}}"#)
+        Self.expectCorruptHeader(shape, "not valid JSON")
+    }
+
     @Test("a tensor name given twice")
     func duplicateName() throws {
         let folder = ScratchFolder()
