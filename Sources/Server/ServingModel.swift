@@ -60,9 +60,8 @@ public final class ServingModel: Sendable {
         let template: ChatTemplate?
         do {
             template = try ChatTemplateLoader.load(modelDirectory: directory, overrideFile: override)
-        } catch let error as ChatTemplateLoaderError where override == nil {
-            _ = error
-            template = nil
+        } catch let error as ChatTemplateLoaderError where override == nil && error.isNotFound {
+            template = nil  // chat requests then get a 400; a template that is there but broken stops the load
         }
         if let context = configuration.contextLength, context > model.config.maxPositionEmbeddings {
             throw ModelLocatorError("--context-length \(context) is longer than the model's max_position_embeddings "

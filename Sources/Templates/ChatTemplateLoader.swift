@@ -42,7 +42,7 @@ public enum ChatTemplateLoader {
             }
         }
         throw ChatTemplateLoaderError("no chat template in \(modelDirectory.path) (looked for chat_template.jinja, " +
-                                      "chat_template.json and tokenizer_config.json \"chat_template\")")
+                                      "chat_template.json and tokenizer_config.json \"chat_template\")", isNotFound: true)
     }
 
     /// `bos_token`, `eos_token`, … from `tokenizer_config.json` (string or `{"content": …}` form).
@@ -102,6 +102,11 @@ public enum ChatTemplateLoader {
 
 public struct ChatTemplateLoaderError: Error, CustomStringConvertible, Sendable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The folder has no template at all (as opposed to one that cannot be read or chosen).
+    public let isNotFound: Bool
+    public init(_ message: String, isNotFound: Bool = false) {
+        self.message = message
+        self.isNotFound = isNotFound
+    }
     public var description: String { message }
 }

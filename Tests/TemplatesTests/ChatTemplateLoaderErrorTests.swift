@@ -82,6 +82,26 @@ struct ChatTemplateLoaderErrorTests {
         }
     }
 
+    @Test("only a folder without any template is 'not found'; a broken template file is not")
+    func notFoundVersusBroken() throws {
+        let dir = try Self.folder([:])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect { try ChatTemplateLoader.load(modelDirectory: dir) } throws: { error in
+            (error as? ChatTemplateLoaderError)?.isNotFound == true
+        }
+        try Data("{\"chat_template\": ".utf8).write(to: dir.appendingPathComponent("chat_template.json"))
+        #expect { try ChatTemplateLoader.load(modelDirectory: dir) } throws: { error in
+            guard let e = error as? ChatTemplateLoaderError else { return false }
+            return !e.isNotFound && e.message.hasPrefix(dir.appendingPathComponent("chat_template.json").path)
+        }
+        try Data(try Self.json(["chat_template": [["name": "tool_use", "template": "T"]]]).utf8)
+            .write(to: dir.appendingPathComponent("chat_template.json"))
+        #expect { try ChatTemplateLoader.load(modelDirectory: dir) } throws: { error in
+            guard let e = error as? ChatTemplateLoaderError else { return false }
+            return !e.isNotFound && e.message.contains("no chat template named 'default'") && e.message.contains("chat_template.json")
+        }
+    }
+
     @Test("a template compiled from source alone has no origin, as before")
     func sourceOnly() {
         #expect(throws: TemplateError.self) { try ChatTemplate(source: Self.broken) }
