@@ -96,7 +96,9 @@ public final class GLM4MoEModel: @unchecked Sendable {
     let lmHead: WeightMatrix     // [V, H]
     let mtp: GLM4MoEMTPLayer?
 
-    public init(directory: URL, backend: ComputeBackend) throws {
+    /// Maps the checkpoint in `directory` and binds its tensors, shape-checked; then looks for
+    /// NaN and infinity in them as `weightCheck` says (`WeightsError.nonFinite` names the tensor).
+    public init(directory: URL, backend: ComputeBackend, weightCheck: WeightCheck = .sampled) throws {
         let c = try GLM4MoEConfiguration.load(directory: directory)
         config = c
         self.backend = backend
@@ -119,6 +121,7 @@ public final class GLM4MoEModel: @unchecked Sendable {
             mtp = nil
         }
         unusedTensorNames = checkpoint.untakenTensorNames
+        try checkpoint.checkWeights(weightCheck)
     }
 
     /// A KV cache sized for `tokens` positions in total across sequences; with `includeMTP`,

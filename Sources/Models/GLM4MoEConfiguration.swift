@@ -57,9 +57,23 @@ public struct GLM4MoEConfiguration: Equatable, Sendable {
         if FileManager.default.fileExists(atPath: generationURL.path) {
             let generation = try JSONConfig(url: generationURL)
             let eos = try generation.intList("eos_token_id")
+            try config.checkTokenIds(eos, field: "eos_token_id", file: generation.file)
+            // Read for their range only: generation never uses them.
+            try config.checkTokenIds(generation.int("bos_token_id").map { [$0] } ?? [], field: "bos_token_id", file: generation.file)
+            try config.checkTokenIds(generation.int("pad_token_id").map { [$0] } ?? [], field: "pad_token_id", file: generation.file)
             if !eos.isEmpty { config.eosTokenIds = eos }
         }
         return config
+    }
+
+    /// Token ids from a file must name rows of the embedding. transformers only warns about a
+    /// negative `eos_token_id` and never stops on one beyond the vocabulary; here either is a
+    /// mistake in the file, so it is refused with the file and field named.
+    func checkTokenIds(_ ids: [Int], field: String, file: String) throws {
+        if let bad = ids.first(where: { $0 < 0 || $0 >= vocabSize }) {
+            throw ModelError.invalidField(field: field, file: file,
+                                          reason: "token id \(bad) is outside the vocabulary (0..<\(vocabSize), vocab_size)")
+        }
     }
 
     public init(json data: Data, file: String = "config.json") throws {
@@ -122,9 +136,9 @@ public struct GLM4MoEConfiguration: Equatable, Sendable {
                                               reason: "expected [block, block] for quant_method \"fp8\"")
             }
             let values = sizes.compactMap(\.intValue)
-            guard values.count == 2, values[0] == values[1], values[0] > 0 else {
+            guard values.count == 2, values[0] == values[1], values[0] > 0, values[0] <= 1 << 16 else {
                 throw ModelError.invalidField(field: "quantization_config.weight_block_size", file: c.file,
-                                              reason: "expected two equal positive sizes, found \(sizes.map(\.text))")
+                                              reason: "expected two equal sizes in 1...65536, found \(sizes.map(\.text))")
             }
             return .fp8Block(size: values[0])
         case "compressed-tensors":
@@ -139,12 +153,28 @@ public struct GLM4MoEConfiguration: Equatable, Sendable {
         func check(_ ok: Bool, _ field: String, _ reason: String) throws {
             if !ok { throw ModelError.invalidField(field: field, file: file, reason: reason) }
         }
-        for (field, value) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
-                               ("num_attention_heads", numAttentionHeads), ("num_key_value_heads", numKeyValueHeads),
-                               ("head_dim", headDim), ("intermediate_size", intermediateSize),
-                               ("moe_intermediate_size", moeIntermediateSize), ("max_position_embeddings", maxPositionEmbeddings)] {
-            try check(value > 0, field, "must be positive, found \(value)")
+        // Upper bounds far above any real model keep every size product (cache, shapes, buffers)
+        // inside Int, whatever the file says; the tensors' shapes must then match these sizes.
+        for (field, value, limit) in [("vocab_size", vocabSize, 1 << 24), ("hidden_size", hiddenSize, 1 << 20),
+                                      ("num_hidden_layers", numHiddenLayers, 1 << 16),
+                                      ("num_attention_heads", numAttentionHeads, 1 << 16),
+                                      ("num_key_value_heads", numKeyValueHeads, 1 << 16), ("head_dim", headDim, 1 << 16),
+                                      ("intermediate_size", intermediateSize, 1 << 24),
+                                      ("moe_intermediate_size", moeIntermediateSize, 1 << 24),
+                                      ("max_position_embeddings", maxPositionEmbeddings, 1 << 32)] {
+            try check(value > 0 && value <= limit, field, "must be in 1...\(limit), found \(value)")
         }
+        for (field, value, limit) in [("n_routed_experts", nRoutedExperts, 1 << 16), ("n_shared_experts", nSharedExperts, 1 << 10),
+                                      ("num_experts_per_tok", numExpertsPerTok, 1 << 16), ("n_group", nGroup, 1 << 16),
+                                      ("topk_group", topkGroup, 1 << 16), ("num_nextn_predict_layers", numNextnPredictLayers, 1 << 10)] {
+            try check(value >= 0 && value <= limit, field, "must be in 0...\(limit), found \(value)")
+        }
+        for (field, value) in [("rope_theta", ropeTheta), ("rms_norm_eps", rmsNormEps), ("routed_scaling_factor", routedScalingFactor)] {
+            try check(value.isFinite, field, "must be a finite number, found \(value)")
+        }
+        try checkTokenIds(eosTokenIds, field: "eos_token_id", file: file)
+        try checkTokenIds(bosTokenId.map { [$0] } ?? [], field: "bos_token_id", file: file)
+        try checkTokenIds(padTokenId.map { [$0] } ?? [], field: "pad_token_id", file: file)
         try check(numAttentionHeads % numKeyValueHeads == 0, "num_attention_heads",
                   "\(numAttentionHeads) is not divisible by num_key_value_heads \(numKeyValueHeads)")
         try check(partialRotaryFactor > 0 && partialRotaryFactor <= 1, "partial_rotary_factor", "must be in (0, 1], found \(partialRotaryFactor)")
@@ -154,18 +184,15 @@ public struct GLM4MoEConfiguration: Equatable, Sendable {
         try check(rmsNormEps > 0, "rms_norm_eps", "must be positive, found \(rmsNormEps)")
         try check(firstKDenseReplace >= 0, "first_k_dense_replace", "must not be negative, found \(firstKDenseReplace)")
         try check(hiddenAct == "silu", "hidden_act", "only \"silu\" is supported, found \"\(hiddenAct)\"")
-        try check(nSharedExperts >= 0, "n_shared_experts", "must not be negative, found \(nSharedExperts)")
-        try check(numNextnPredictLayers >= 0, "num_nextn_predict_layers", "must not be negative")
-        if firstKDenseReplace < numHiddenLayers {
-            try check(nRoutedExperts > 0, "n_routed_experts", "must be positive, found \(nRoutedExperts)")
-            try check(numExpertsPerTok > 0 && numExpertsPerTok <= nRoutedExperts, "num_experts_per_tok",
-                      "must be in 1...n_routed_experts (\(nRoutedExperts)), found \(numExpertsPerTok)")
-            try check(nGroup > 0 && nRoutedExperts % nGroup == 0, "n_group",
-                      "n_routed_experts \(nRoutedExperts) is not divisible by n_group \(nGroup)")
-            try check(topkGroup > 0 && topkGroup <= nGroup, "topk_group", "must be in 1...n_group (\(nGroup)), found \(topkGroup)")
-            try check(numExpertsPerTok <= topkGroup * (nRoutedExperts / nGroup), "num_experts_per_tok",
-                      "\(numExpertsPerTok) experts cannot be chosen from topk_group \(topkGroup) groups of \(nRoutedExperts / nGroup)")
-        }
+        // Checked even when every main layer is dense: the MTP layer, if the checkpoint has one, is MoE.
+        try check(nRoutedExperts > 0, "n_routed_experts", "must be positive, found \(nRoutedExperts)")
+        try check(numExpertsPerTok > 0 && numExpertsPerTok <= nRoutedExperts, "num_experts_per_tok",
+                  "must be in 1...n_routed_experts (\(nRoutedExperts)), found \(numExpertsPerTok)")
+        try check(nGroup > 0 && nRoutedExperts % nGroup == 0, "n_group",
+                  "n_routed_experts \(nRoutedExperts) is not divisible by n_group \(nGroup)")
+        try check(topkGroup > 0 && topkGroup <= nGroup, "topk_group", "must be in 1...n_group (\(nGroup)), found \(topkGroup)")
+        try check(numExpertsPerTok <= topkGroup * (nRoutedExperts / nGroup), "num_experts_per_tok",
+                  "\(numExpertsPerTok) experts cannot be chosen from topk_group \(topkGroup) groups of \(nRoutedExperts / nGroup)")
         switch ropeScaling {
         case nil, .null?: break
         case .string("default")?: break

@@ -6,6 +6,7 @@ import Models
 import OpenAIAPI
 import Templates
 import Tokenizers
+import Weights
 
 /// What the routes need once the model is loaded: one engine, the tokenizer and chat template of
 /// the same folder, and the limits derived from them. Immutable.
@@ -48,29 +49,40 @@ public final class ServingModel: Sendable {
     }
 
     /// Loads checkpoint, tokenizer and template from `directory` and starts an engine on it.
-    public static func load(directory: URL, configuration: ServerConfiguration,
+    /// `weightCheck` says how much of the weights to scan for NaN and infinity (`WeightCheck`).
+    public static func load(directory: URL, configuration: ServerConfiguration, weightCheck: WeightCheck = .sampled,
                             makeEngine: (GLM4MoEModel) throws -> any InferenceEngine) throws -> ServingModel {
-        let model = try GLM4MoEModel(directory: directory, backend: CPUBackend(threads: configuration.threads))
+        let model = try GLM4MoEModel(directory: directory, backend: CPUBackend(threads: configuration.threads),
+                                     weightCheck: weightCheck)
         model.checkpoint.prefault { _ in }
         let tokenizer = try Tokenizer.load(modelDirectory: directory)
         let override = configuration.chatTemplate.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
         let template: ChatTemplate?
         do {
             template = try ChatTemplateLoader.load(modelDirectory: directory, overrideFile: override)
-        } catch let error as ChatTemplateLoaderError where override == nil {
-            _ = error
-            template = nil
+        } catch let error as ChatTemplateLoaderError where override == nil && error.isNotFound {
+            template = nil  // chat requests then get a 400; a template that is there but broken stops the load
         }
         if let context = configuration.contextLength, context > model.config.maxPositionEmbeddings {
             throw ModelLocatorError("--context-length \(context) is longer than the model's max_position_embeddings "
                                     + "\(model.config.maxPositionEmbeddings)")
         }
         if tokenizer.vocabularySize > model.config.vocabSize {
-            throw ModelLocatorError("the tokenizer has \(tokenizer.vocabularySize) tokens but the model only "
-                                    + "\(model.config.vocabSize) embedding rows")
+            throw ModelLocatorError(tokenizerMismatch(tokenizer, vocabSize: model.config.vocabSize, directory: directory))
         }
         return ServingModel(engine: try makeEngine(model), tokenizer: tokenizer, template: template,
                             contextLength: configuration.contextLength, directory: directory)
+    }
+
+    /// Why a tokenizer with ids beyond the model's vocabulary cannot serve it, naming the file
+    /// and the largest token.
+    static func tokenizerMismatch(_ tokenizer: Tokenizer, vocabSize: Int, directory: URL) -> String {
+        let file = tokenizer.format == .tokenizerJSON ? "tokenizer.json" : "tokenizer.model (with tokenizer_config.json)"
+        let largest = tokenizer.vocabularySize - 1
+        let name = tokenizer.token(forId: largest).map { " ('\($0)')" } ?? ""
+        return "\(directory.appendingPathComponent(file).path): token id \(largest)\(name) is outside the model's "
+            + "vocabulary (0..<\(vocabSize), vocab_size in config.json): the tokenizer has \(tokenizer.vocabularySize) "
+            + "tokens but the model only \(vocabSize) embedding rows"
     }
 
     /// Token text for logprobs (raw bytes decoded leniently) and the raw bytes.

@@ -12,23 +12,37 @@ public enum ChatTemplateLoader {
     public static let specialTokenKeys = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
                                           "mask_token", "additional_special_tokens"]
 
+    /// The template, compiled; a syntax error (`TemplateError`) names the file it came from in
+    /// its `origin`, with the line within the template.
     public static func load(modelDirectory: URL, overrideFile: URL? = nil, name: String? = nil) throws -> ChatTemplate {
-        let source = try loadSource(modelDirectory: modelDirectory, overrideFile: overrideFile, name: name)
+        let (source, origin) = try locate(modelDirectory: modelDirectory, overrideFile: overrideFile, name: name)
         let tokens = (try? specialTokens(modelDirectory: modelDirectory)) ?? [:]
-        return try ChatTemplate(source: source, defaultVariables: tokens)
+        do {
+            return try ChatTemplate(source: source, defaultVariables: tokens)
+        } catch var error as TemplateError {
+            error.origin = origin
+            throw error
+        }
     }
 
     public static func loadSource(modelDirectory: URL, overrideFile: URL? = nil, name: String? = nil) throws -> String {
-        if let overrideFile { return try readText(overrideFile) }
+        try locate(modelDirectory: modelDirectory, overrideFile: overrideFile, name: name).source
+    }
+
+    /// The template text and where it was found, as an error message names it.
+    static func locate(modelDirectory: URL, overrideFile: URL?, name: String?) throws -> (source: String, origin: String) {
+        if let overrideFile { return (try readText(overrideFile), overrideFile.path) }
         let fm = FileManager.default
         let jinja = modelDirectory.appendingPathComponent("chat_template.jinja")
-        if fm.fileExists(atPath: jinja.path) { return try readText(jinja) }
-        let json = modelDirectory.appendingPathComponent("chat_template.json")
-        if fm.fileExists(atPath: json.path), let t = try templateField(try readJSON(json), name: name) { return t }
-        let config = modelDirectory.appendingPathComponent("tokenizer_config.json")
-        if fm.fileExists(atPath: config.path), let t = try templateField(try readJSON(config), name: name) { return t }
+        if fm.fileExists(atPath: jinja.path) { return (try readText(jinja), jinja.path) }
+        for file in ["chat_template.json", "tokenizer_config.json"] {
+            let url = modelDirectory.appendingPathComponent(file)
+            if fm.fileExists(atPath: url.path), let (template, key) = try templateField(try readJSON(url), name: name, file: url.path) {
+                return (template, "\(url.path) \(key)")
+            }
+        }
         throw ChatTemplateLoaderError("no chat template in \(modelDirectory.path) (looked for chat_template.jinja, " +
-                                      "chat_template.json and tokenizer_config.json \"chat_template\")")
+                                      "chat_template.json and tokenizer_config.json \"chat_template\")", isNotFound: true)
     }
 
     /// `bos_token`, `eos_token`, … from `tokenizer_config.json` (string or `{"content": …}` form).
@@ -50,35 +64,49 @@ public enum ChatTemplateLoader {
         return out
     }
 
-    private static func templateField(_ json: JSONValue, name: String?) throws -> String? {
+    /// The `chat_template` of a JSON file and how to name it: `"chat_template"`, or
+    /// `"chat_template" entry "name"` for the list form.
+    private static func templateField(_ json: JSONValue, name: String?, file: String) throws -> (String, String)? {
         switch json["chat_template"] {
-        case .string(let s)?: return s
+        case .string(let s)?: return (s, "\"chat_template\"")
         case .array(let list)?:
             let wanted = name ?? "default"
             for entry in list where entry["name"]?.stringValue == wanted {
-                if let t = entry["template"]?.stringValue { return t }
+                if let t = entry["template"]?.stringValue { return (t, "\"chat_template\" entry \"\(wanted)\"") }
             }
             let names = list.compactMap { $0["name"]?.stringValue }
-            throw ChatTemplateLoaderError("no chat template named '\(wanted)' (available: \(names.joined(separator: ", ")))")
+            throw ChatTemplateLoaderError("\(file): no chat template named '\(wanted)' (available: \(names.joined(separator: ", ")))")
         default: return nil
         }
     }
 
     private static func readText(_ url: URL) throws -> String {
-        let data = try Data(contentsOf: url)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ChatTemplateLoaderError("\(url.path): cannot read the chat template: \(error.localizedDescription)")
+        }
         guard let s = String(data: data, encoding: .utf8) else { throw ChatTemplateLoaderError("\(url.path) is not UTF-8") }
         return s
     }
 
     private static func readJSON(_ url: URL) throws -> JSONValue {
-        do { return try JSONValue.parse(data: try Data(contentsOf: url)) } catch let e as JSONParseError {
-            throw ChatTemplateLoaderError("\(url.path): \(e)")
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ChatTemplateLoaderError("\(url.path): cannot read: \(error.localizedDescription)")
+        }
+        do { return try JSONValue.parse(data: data) } catch {
+            throw ChatTemplateLoaderError("\(url.path): \(error)")
         }
     }
 }
 
 public struct ChatTemplateLoaderError: Error, CustomStringConvertible, Sendable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The folder has no template at all (as opposed to one that cannot be read or chosen).
+    public let isNotFound: Bool
+    public init(_ message: String, isNotFound: Bool = false) {
+        self.message = message
+        self.isNotFound = isNotFound
+    }
     public var description: String { message }
 }

@@ -16,6 +16,10 @@ public struct TemplateError: Error, CustomStringConvertible, Sendable, Equatable
     public let kind: Kind
     public let message: String
     public internal(set) var line: Int?
+    /// Where the template came from (a file, or a file and its `chat_template` key), when it
+    /// was loaded from a model folder or a `--chat-template` file; `line` counts from the
+    /// start of the template text there.
+    public internal(set) var origin: String?
 
     public init(kind: Kind, message: String, line: Int? = nil) {
         self.kind = kind
@@ -32,8 +36,8 @@ public struct TemplateError: Error, CustomStringConvertible, Sendable, Equatable
         case .raised: prefix = "template raised"
         case .limit: prefix = "template limit"
         }
-        if let line { return "\(prefix) (line \(line)): \(message)" }
-        return "\(prefix): \(message)"
+        let located = line.map { "\(prefix) (line \($0)): \(message)" } ?? "\(prefix): \(message)"
+        return origin.map { "\($0): \(located)" } ?? located
     }
 
     static func syntax(_ m: String, line: Int) -> TemplateError { TemplateError(kind: .syntax, message: m, line: line) }

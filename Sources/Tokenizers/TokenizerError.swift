@@ -2,7 +2,9 @@ import Foundation
 
 /// Everything that can go wrong while loading a tokenizer. Encoding and decoding never throw:
 /// any `String` encodes, and unknown ids decode to nothing (as Hugging Face `tokenizers` does).
-public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
+/// `description` and `localizedDescription` are the same readable text, naming the file (or
+/// folder) and what was expected, so `"\(error)"` never shows the raw enum case.
+public enum TokenizerError: Error, LocalizedError, CustomStringConvertible, Equatable, Sendable {
     /// The folder has neither `tokenizer.json` nor `tokenizer.model`.
     case noTokenizerFiles(directory: String)
     /// A file could not be read.
@@ -13,16 +15,19 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
     /// `component` names it the way the file does, e.g. `pre_tokenizer.Metaspace`.
     case unsupported(component: String, file: String)
 
-    public var errorDescription: String? {
+    public var errorDescription: String? { description }
+
+    public var description: String {
         switch self {
         case .noTokenizerFiles(let directory):
-            return "no tokenizer.json or tokenizer.model in \(directory)"
+            return "\(directory): no tokenizer found; expected tokenizer.json (Hugging Face tokenizers) or "
+                + "tokenizer.model (tiktoken ranks) in this folder"
         case .unreadable(let file, let reason):
-            return "cannot read \(file): \(reason)"
+            return "\(file): cannot read the tokenizer file: \(reason)"
         case .malformed(let file, let reason):
-            return "malformed tokenizer file \(file): \(reason)"
+            return "\(file): malformed tokenizer file: \(reason)"
         case .unsupported(let component, let file):
-            return "unsupported tokenizer component \(component) in \(file)"
+            return "\(file): unsupported tokenizer component \(component)"
         }
     }
 }

@@ -33,9 +33,12 @@ public final class Checkpoint: @unchecked Sendable {
             else {
                 throw WeightsError.badIndex(path: indexURL.path, reason: "expected a JSON object with a \"weight_map\" of tensor name to file name")
             }
+            guard !weightMap.isEmpty else {
+                throw WeightsError.badIndex(path: indexURL.path, reason: "\"weight_map\" lists no tensors")
+            }
             expectedLocation = weightMap
             shardNames = Array(Set(weightMap.values)).sorted()
-            for name in shardNames where name.contains("/") || name.hasPrefix(".") {
+            for name in shardNames where name.isEmpty || name.contains("/") || name.hasPrefix(".") || name.contains("\0") {
                 throw WeightsError.badIndex(path: indexURL.path, reason: "shard name '\(name)' must be a plain file name")
             }
         } else if fm.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) {
@@ -94,6 +97,14 @@ public final class Checkpoint: @unchecked Sendable {
     /// Marks tensors as recognised without binding them (e.g. the MTP layer kept for later).
     public func markRecognised(_ names: some Sequence<String>) {
         lock.withLock { taken.formUnion(names) }
+    }
+
+    /// The tensor `name` without marking it taken, for checks that read every tensor.
+    public func view(_ name: String) -> TensorView? { tensors[name] }
+
+    /// Tensors a model part took (bound to a weight), sorted.
+    public var takenTensorNames: [String] {
+        lock.withLock { taken.filter { tensors[$0] != nil }.sorted() }
     }
 
     /// Tensors that no model part took or recognised.

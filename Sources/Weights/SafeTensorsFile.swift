@@ -42,7 +42,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_NONBLOCK)  // a FIFO must not block the load
         guard fd >= 0 else {
             if errno == ENOENT { throw WeightsError.fileNotFound(path: path) }
             throw WeightsError.unreadable(path: path, reason: String(cString: strerror(errno)))
@@ -51,6 +51,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             throw WeightsError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw WeightsError.unreadable(path: path, reason: "not a regular file")
         }
         let size = Int(info.st_size)
         guard size >= 8 else {
@@ -73,14 +76,36 @@ public final class SafeTensorsFile: @unchecked Sendable {
         if let mapping { munmap(mapping, mappedLength) }
     }
 
+    /// Tells the kernel that the mapping is read at scattered places (`true`: each page fault
+    /// reads that page, not the usual read-around), or sequentially again (`false`). A sampled
+    /// weight check reads a few pages per tensor; read-around would multiply that many times.
+    func adviseRandomAccess(_ random: Bool) {
+        if let mapping { _ = madvise(mapping, mappedLength, random ? MADV_RANDOM : MADV_NORMAL) }
+    }
+
+    /// The largest header accepted, as in the `safetensors` crate (`MAX_HEADER_SIZE`): a
+    /// length beyond it is corruption, and reading it would allocate without bound.
+    public static let maxHeaderLength = 100_000_000
+
     private static func parse(base: UnsafeRawPointer, size: Int, path: String) throws -> ([String: TensorView], [String: String]) {
-        let headerLength = Int(UInt64(littleEndian: base.loadUnaligned(as: UInt64.self)))
-        guard headerLength > 0, headerLength <= size - 8 else {
-            throw WeightsError.corruptHeader(path: path, reason: "header length \(headerLength) does not fit in a file of \(size) bytes")
+        // The length is a UInt64 from the file: compare it before making it an Int (≥ 2^63 would trap).
+        let rawLength = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
+        guard rawLength > 0, rawLength <= UInt64(size - 8) else {
+            throw WeightsError.corruptHeader(path: path, reason: "header length \(rawLength) does not fit in a file of \(size) bytes")
         }
-        let headerData = Data(bytes: base + 8, count: headerLength)
-        guard let json = try? JSONSerialization.jsonObject(with: headerData), let header = json as? [String: Any] else {
+        guard rawLength <= UInt64(maxHeaderLength) else {
+            throw WeightsError.corruptHeader(path: path, reason: "header length \(rawLength) is over the limit of \(maxHeaderLength) bytes")
+        }
+        let headerLength = Int(rawLength)
+        let headerBytes = UnsafeRawBufferPointer(start: base + 8, count: headerLength)
+        guard let json = try? JSONSerialization.jsonObject(with: Data(headerBytes), options: .fragmentsAllowed) else {
+            throw WeightsError.corruptHeader(path: path, reason: "header is not valid JSON (or is nested too deeply)")
+        }
+        guard let header = json as? [String: Any] else {
             throw WeightsError.corruptHeader(path: path, reason: "header is not a JSON object")
+        }
+        if let name = duplicateTopLevelKey(headerBytes) {
+            throw WeightsError.corruptHeader(path: path, reason: "name \"\(name)\" appears twice in the header")
         }
         let dataStart = 8 + headerLength
         let dataLength = size - dataStart
@@ -88,45 +113,92 @@ public final class SafeTensorsFile: @unchecked Sendable {
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
-                for (key, item) in value as? [String: Any] ?? [:] { metadata[key] = item as? String ?? "\(item)" }
+                guard let items = value as? [String: Any] else {
+                    throw WeightsError.corruptHeader(path: path, reason: "__metadata__ is not an object of strings")
+                }
+                for (key, item) in items { metadata[key] = item as? String ?? "\(item)" }
                 continue
             }
             guard let entry = value as? [String: Any],
                   let dtypeName = entry["dtype"] as? String,
                   let shapeValues = entry["shape"] as? [Any],
-                  let offsets = entry["data_offsets"] as? [Any], offsets.count == 2
+                  let offsets = entry["data_offsets"] as? [Any]
             else {
                 throw WeightsError.corruptTensor(path: path, tensor: name, reason: "entry lacks dtype, shape or data_offsets")
             }
             guard let dtype = DType(rawValue: dtypeName) else {
                 throw WeightsError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
             }
-            let shape = shapeValues.compactMap { ($0 as? NSNumber)?.intValue }
+            let shape = shapeValues.compactMap(exactInt)
             guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 }) else {
-                throw WeightsError.corruptTensor(path: path, tensor: name, reason: "invalid shape \(shapeValues)")
-            }
-            guard let begin = (offsets[0] as? NSNumber)?.intValue, let end = (offsets[1] as? NSNumber)?.intValue,
-                  begin >= 0, end >= begin
-            else {
-                throw WeightsError.corruptTensor(path: path, tensor: name, reason: "invalid data_offsets \(offsets)")
-            }
-            let (elements, overflow) = shape.reduce((1, false)) { acc, dim in
-                let (product, o) = acc.0.multipliedReportingOverflow(by: dim)
-                return (product, acc.1 || o)
-            }
-            guard !overflow, elements.multipliedReportingOverflow(by: dtype.byteSize).overflow == false,
-                  end - begin == elements * dtype.byteSize
-            else {
                 throw WeightsError.corruptTensor(path: path, tensor: name,
-                    reason: "byte range \(begin)..<\(end) does not match shape \(shape) of \(dtype.rawValue)")
+                    reason: "shape \(shapeValues) is not a list of non-negative integers")
+            }
+            guard offsets.count == 2, let begin = exactInt(offsets[0]), let end = exactInt(offsets[1]) else {
+                throw WeightsError.corruptTensor(path: path, tensor: name,
+                    reason: "data_offsets \(offsets) is not a pair of integers [begin, end]")
+            }
+            guard begin >= 0, end >= begin else {
+                throw WeightsError.corruptTensor(path: path, tensor: name,
+                    reason: "data_offsets [\(begin), \(end)] must satisfy 0 <= begin <= end")
             }
             guard end <= dataLength else {
                 throw WeightsError.corruptTensor(path: path, tensor: name,
-                    reason: "data ends at byte \(dataStart + end) but the file has \(size) bytes (truncated?)")
+                    reason: "data_offsets end \(end) is past the \(dataLength) bytes of data after the header (truncated?)")
+            }
+            var elements = 1, overflow = false
+            for dim in shape where !overflow { (elements, overflow) = elements.multipliedReportingOverflow(by: dim) }
+            let (bytes, bytesOverflow) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+            guard !overflow, !bytesOverflow else {
+                throw WeightsError.corruptTensor(path: path, tensor: name,
+                    reason: "shape \(shape) of \(dtype.rawValue) has more bytes than an Int can count")
+            }
+            guard end - begin == bytes else {
+                throw WeightsError.corruptTensor(path: path, tensor: name,
+                    reason: "data_offsets [\(begin), \(end)] hold \(end - begin) bytes, but shape \(shape) of \(dtype.rawValue) needs \(bytes)")
             }
             tensors[name] = TensorView(name: name, dtype: dtype, shape: shape, data: base + dataStart + begin,
-                                       byteCount: end - begin, path: path)
+                                       byteCount: bytes, path: path)
         }
         return (tensors, metadata)
+    }
+
+    /// An integer written as a JSON number (2.0 counts; true, 1.5 and numbers beyond Int do not).
+    private static func exactInt(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }  // "c": a JSON bool
+        return Int(exactly: number)
+    }
+
+    /// The first top-level key of the JSON object `json` that occurs twice, as written (escapes
+    /// kept), or nil. JSONSerialization silently keeps the last of equal keys; a safetensors
+    /// header with two entries of one name is corrupt. `json` must already be valid JSON.
+    static func duplicateTopLevelKey(_ json: UnsafeRawBufferPointer) -> String? {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var seen = Set<[UInt8]>()
+        var depth = 0, expectKey = false, i = 0
+        while i < json.count {
+            let c = json[i]
+            if c == quote {
+                var j = i + 1
+                while j < json.count, json[j] != quote { j += json[j] == backslash ? 2 : 1 }
+                if depth == 1, expectKey {
+                    let key = Array(json[(i + 1)..<min(j, json.count)])
+                    if !seen.insert(key).inserted { return String(decoding: key, as: UTF8.self) }
+                }
+                expectKey = false
+                i = j + 1
+                continue
+            }
+            switch c {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                expectKey = depth == 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: ","): expectKey = depth == 1
+            default: break
+            }
+            i += 1
+        }
+        return nil
     }
 }

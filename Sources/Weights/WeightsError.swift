@@ -9,6 +9,8 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
     case wrongShape(path: String, tensor: String, expected: [Int], found: [Int])
     case wrongDType(path: String, tensor: String, expected: String, found: DType)
     case badIndex(path: String, reason: String)
+    /// A weight check (`WeightCheck`) found NaN or infinite elements: `checked` of `total` were read.
+    case nonFinite(path: String, tensor: String, nan: Int, infinity: Int, checked: Int, total: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +25,16 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
         case .wrongDType(let path, let tensor, let expected, let found):
             "\(path): tensor '\(tensor)' has dtype \(found.rawValue), expected \(expected)"
         case .badIndex(let path, let reason): "\(path): invalid shard index: \(reason)"
+        case .nonFinite(let path, let tensor, let nan, let infinity, let checked, let total):
+            "\(path): tensor '\(tensor)' has \(Self.nonFiniteSummary(nan: nan, infinity: infinity)) among the "
+                + (checked == total ? "\(total)" : "\(checked) of \(total)") + " elements checked; the weights are corrupt"
         }
+    }
+
+    private static func nonFiniteSummary(nan: Int, infinity: Int) -> String {
+        var parts: [String] = []
+        if nan > 0 { parts.append("\(nan) NaN") }
+        if infinity > 0 { parts.append("\(infinity) infinite") }
+        return parts.joined(separator: " and ") + (nan + infinity == 1 ? " value" : " values")
     }
 }

@@ -5,6 +5,7 @@ import Kernels
 import Models
 import OrderedJSON
 import Templates
+import Weights
 
 /// Options every model-running command shares.
 struct ModelOptions: ParsableArguments {
@@ -14,6 +15,10 @@ struct ModelOptions: ParsableArguments {
 
     @Option(help: "Worker threads for the kernels (default: all cores).")
     var threads: Int?
+
+    @Option(name: .customLong("weight-check"),
+            help: "Scan the weights for NaN/Inf at load: none, sampled (small tensors in full, a few pages of the rest), or full.")
+    var weightCheck: WeightCheck = .sampled
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -26,7 +31,7 @@ struct ModelOptions: ParsableArguments {
     /// does not use, and reads the weights in with a progress display when `prefault` is set.
     func loadModel(from directory: URL? = nil, prefault: Bool = true) throws -> GLM4MoEModel {
         let url = try directory ?? self.directory()
-        let model = try GLM4MoEModel(directory: url, backend: CPUBackend(threads: threads))
+        let model = try GLM4MoEModel(directory: url, backend: CPUBackend(threads: threads), weightCheck: weightCheck)
         if !model.unusedTensorNames.isEmpty {
             let names = model.unusedTensorNames
             printError("warning: \(names.count) checkpoint tensor(s) are not used by the model: "
@@ -75,3 +80,5 @@ func parseTokenList(_ text: String, option: String) throws -> [Int] {
         return id
     }
 }
+
+extension WeightCheck: ExpressibleByArgument {}

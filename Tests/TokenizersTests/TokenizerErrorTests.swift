@@ -159,3 +159,64 @@ struct TokenizerErrorTests {
         #expect(tok.eosTokenId == nil)
     }
 }
+
+/// Issue 19: errors printed with `"\(error)"` (the CLI, the server's load failure) showed the raw
+/// enum case, e.g. `noTokenizerFiles(directory: …)`.
+@Suite("Loader error messages")
+struct TokenizerErrorMessageTests {
+    @Test("every error reads as a sentence naming the file and what was expected, in description and localizedDescription")
+    func readable() {
+        let cases: [(TokenizerError, String)] = [
+            (.noTokenizerFiles(directory: "/m"),
+             "/m: no tokenizer found; expected tokenizer.json (Hugging Face tokenizers) or tokenizer.model (tiktoken ranks) in this folder"),
+            (.unreadable(file: "/m/tokenizer.json", reason: "permission denied"),
+             "/m/tokenizer.json: cannot read the tokenizer file: permission denied"),
+            (.malformed(file: "/m/tokenizer.json", reason: "model.vocab is not an object"),
+             "/m/tokenizer.json: malformed tokenizer file: model.vocab is not an object"),
+            (.unsupported(component: "model.WordPiece", file: "/m/tokenizer.json"),
+             "/m/tokenizer.json: unsupported tokenizer component model.WordPiece"),
+        ]
+        for (error, text) in cases {
+            #expect("\(error)" == text)
+            #expect(String(describing: error) == text)
+            #expect(error.localizedDescription == text)
+            #expect(!"\(error)".contains("(directory:") && !"\(error)".contains("(file:"))
+        }
+    }
+
+    @Test("a folder without tokenizer files, as the CLI prints it")
+    func missingFolderMessage() throws {
+        let empty = try TokenizerErrorTests.folder([:])
+        defer { try? FileManager.default.removeItem(at: empty) }
+        do {
+            _ = try Tokenizer.load(modelDirectory: empty)
+            Issue.record("loaded")
+        } catch {
+            #expect("\(error)".hasPrefix("\(empty.path): no tokenizer found; expected tokenizer.json"))
+        }
+    }
+
+    @Test("token ids beyond any vocabulary are refused, not allocated for")
+    func hugeIds() throws {
+        let huge = 1 << 40
+        let json = TokenizerErrorTests.loadError(try TokenizerErrorTests.editedJSON { o in
+            var list = o["added_tokens"] as! [[String: Any]]
+            list[0]["id"] = huge
+            o["added_tokens"] = list
+        })
+        guard case .malformed(let file, let reason)? = json else {
+            Issue.record("\(String(describing: json))")
+            return
+        }
+        #expect(file.hasSuffix("tokenizer.json") && reason.contains("added_tokens[0]"))
+        let tiktoken = TokenizerErrorTests.loadError(try TokenizerErrorTests.folder([
+            "tokenizer.model": Data("IQ== 0\nIg== 1\n".utf8),
+            "tokenizer_config.json": Data("{\"added_tokens_decoder\": {\"\(huge)\": {\"content\": \"<x>\"}}}".utf8),
+        ]))
+        guard case .malformed(let configFile, _)? = tiktoken else {
+            Issue.record("\(String(describing: tiktoken))")
+            return
+        }
+        #expect(configFile.hasSuffix("tokenizer_config.json"))
+    }
+}

@@ -11,7 +11,7 @@ struct WeightLoader {
         let view = try checkpoint.tensor("\(prefix).weight", shape: [rows, cols])
         guard view.dtype == .f8e4m3 else { return try WeightMatrix(view) }
         if let scale = try checkpoint.optionalTensor("\(prefix).weight_scale") {
-            guard scale.elementCount == rows else {
+            guard scale.shape == [rows, 1] || scale.shape == [rows] else {
                 throw WeightsError.wrongShape(path: scale.path, tensor: scale.name, expected: [rows, 1], found: scale.shape)
             }
             _ = try checkpoint.optionalTensor("\(prefix).input_scale")  // static activation scale: unused, f32 math
