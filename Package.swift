@@ -50,7 +50,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "Engine", "Models", "Kernels", "Sampling", "Tokenizers", "Templates", "OutputParsers", "OpenAIAPI",
-                "Constraints", "OrderedJSON",
+                "Constraints", "OrderedJSON", "Weights",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -66,6 +66,7 @@ let package = Package(
             name: "glm",
             dependencies: [
                 "Engine", "Models", "Sampling", "Tokenizers", "Templates", "OutputParsers", "Server", "DemoModel", "OrderedJSON",
+                "Weights",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

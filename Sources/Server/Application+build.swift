@@ -99,7 +99,8 @@ struct ModelLoader: Service {
             let configuration = self.configuration, makeEngine = self.makeEngine
             let model = try await Offload.run {
                 let directory = try ModelLocator.resolve(configuration.modelPath)
-                return try ServingModel.load(directory: directory, configuration: configuration, makeEngine: makeEngine)
+                return try ServingModel.load(directory: directory, configuration: configuration,
+                                             weightCheck: configuration.weightCheck, makeEngine: makeEngine)
             }
             state.phase = .ready(model)
             let config = model.engine.model.config

@@ -1,5 +1,6 @@
 import Constraints
 import Foundation
+import Weights
 
 /// Everything `glm serve` is told on its command line (SGLang's flag names in comments).
 public struct ServerConfiguration: Sendable {
@@ -46,6 +47,8 @@ public struct ServerConfiguration: Sendable {
     public var enableMetrics = false
     /// `--log-requests`: log each request's parameters and outcome.
     public var logRequests = false
+    /// `--weight-check`: how the weights are scanned for NaN/Inf at load.
+    public var weightCheck: WeightCheck = .sampled
     /// Kernel worker threads (nil: all cores).
     public var threads: Int?
     /// Test hook: wait this long before loading the model (to observe the loading state).

@@ -155,8 +155,9 @@ public final class ServerState: @unchecked Sendable {
         switch phase {
         case .ready(let m): return m
         case .loading: throw APIError.modelLoading
-        case .failed(let reason): throw APIError(status: 503, message: "The model failed to load: \(reason)",
-                                                 type: "unavailable_error", code: "model_load_failed")
+        // The reason names files on the server: it is in the log, not in responses.
+        case .failed: throw APIError(status: 503, message: "The model failed to load; the server log says why.",
+                                     type: "unavailable_error", code: "model_load_failed")
         }
     }
 }

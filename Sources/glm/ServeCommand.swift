@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Logging
 import Server
+import Weights
 
 /// `glm serve`: an OpenAI-compatible server, started with SGLang's `launch_server` flags.
 ///
@@ -100,6 +101,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Kernel worker threads (default: all cores).")
     var threads: Int?
+
+    @Option(name: .customLong("weight-check"), help: "Scan the weights for NaN/Inf at load: none, sampled (a few pages of each large tensor, small ones whole) or full.")
+    var weightCheck: WeightCheck = .sampled
 
     @Option(name: .customLong("debug-load-delay"), help: ArgumentHelp("Seconds to wait before loading (tests).", visibility: .hidden))
     var debugLoadDelay: Double = 0
@@ -229,6 +233,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.enableMetrics = enableMetrics
         c.logRequests = logRequests
         c.threads = threads
+        c.weightCheck = weightCheck
         c.debugLoadDelay = .milliseconds(Int(max(0, debugLoadDelay) * 1000))
         return c
     }

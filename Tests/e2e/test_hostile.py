@@ -2,7 +2,9 @@
 internals), no request holds the engine, and connections that trickle or idle are closed."""
 
 import json
+import shutil
 import socket
+import struct
 import threading
 import time
 from urllib.parse import urlparse
@@ -192,3 +194,46 @@ def test_allowed_origins(strict_server):
     assert ok.headers.get("access-control-allow-origin") == "https://app.example"
     other = httpx.get(base + "/health", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
+
+
+def poisoned(tmp_path, tensor="lm_head.weight"):
+    """The fixture checkpoint with every value of `tensor` NaN (it is stored as F32)."""
+    dst = tmp_path / "nan-model"
+    shutil.copytree(FIXTURE, dst)
+    path = dst / "model.safetensors"
+    data = bytearray(path.read_bytes())
+    n = struct.unpack("<Q", data[:8])[0]
+    begin, end = json.loads(data[8:8 + n])[tensor]["data_offsets"]
+    data[8 + n + begin:8 + n + end] = struct.pack("<f", float("nan")) * ((end - begin) // 4)
+    path.write_bytes(data)
+    return dst
+
+
+def test_nan_weights_are_refused_at_load(tmp_path):
+    proc = start_server(["--model-path", str(poisoned(tmp_path)), "--port", str(free_port()), "--threads", "1"])
+    try:
+        proc.wait(timeout=120)
+    finally:
+        log = stop_server(proc)
+    assert proc.returncode != 0
+    assert "lm_head.weight" in log and "NaN" in log, log[-2000:]
+
+
+def test_nan_logits_end_the_request_with_an_error(tmp_path):
+    """With the scan skipped, NaN logits end each request with a clear error instead of token 0 forever."""
+    port = free_port()
+    proc = start_server(["--model-path", str(poisoned(tmp_path)), "--port", str(port), "--threads", "1",
+                         "--weight-check", "none"])
+    try:
+        assert wait_healthy(f"http://127.0.0.1:{port}", proc=proc), stop_server(proc)
+        base = f"http://127.0.0.1:{port}"
+        for extra in [{}, {"response_format": {"type": "json_object"}}, {"logprobs": True, "top_logprobs": 5}]:
+            r = httpx.post(base + "/v1/chat/completions", timeout=60,
+                           json={"messages": USER, "max_tokens": 4, **extra})
+            assert r.status_code == 500 and r.json()["error"]["code"] == "invalid_logits", r.text
+        s = httpx.post(base + "/v1/chat/completions", timeout=60, json={"messages": USER, "max_tokens": 4, "stream": True})
+        lines = [l for l in s.text.split("\n") if l.startswith("data: ")]
+        assert lines[-1] == "data: [DONE]" and "invalid_logits" in lines[-2], s.text
+        assert httpx.get(base + "/health", timeout=10).status_code == 200
+    finally:
+        stop_server(proc)
