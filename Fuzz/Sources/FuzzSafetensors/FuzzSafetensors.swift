@@ -76,7 +76,14 @@ func hasHugeDataOffset(_ bytes: [UInt8]) -> Bool {
 
 let folder: URL = {
     let base = FileManager.default.fileExists(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
-    let url = base.appendingPathComponent("swift-glm-fuzz-safetensors-\(getpid())")
+    // A run that crashed exits without its atexit handler: remove folders of processes that are gone.
+    let prefix = "swift-glm-fuzz-safetensors-"
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] where name.hasPrefix(prefix) {
+        if let pid = pid_t(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH {
+            try? FileManager.default.removeItem(at: base.appendingPathComponent(name))
+        }
+    }
+    let url = base.appendingPathComponent(prefix + "\(getpid())")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }()
