@@ -290,7 +290,8 @@ enum Filters {
                 t = String(t.dropFirst(2)); b = r
             }
             if b == 0 { b = 10 }
-            if let i = Int(t, radix: b) { return .int(sign * i) }
+            // Python's int() refuses other bases (ValueError), which jinja2 answers with the fallback.
+            if (2...36).contains(b), let i = Int(t, radix: b) { return .int(sign * i) }
             // jinja2 falls back to int(float(value)).
             if let f = toFloat(.string(s)), case .float(let d) = f, d.isFinite, abs(d) < 9.2e18 { return .int(Int(d)) }
             return nil

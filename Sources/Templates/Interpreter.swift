@@ -29,7 +29,9 @@ final class Interpreter {
     private var callDepth = 0
 
     func tick(_ n: Int = 1) throws {
-        steps += n
+        // Saturating: `n` can come from the template (`'x' * 9223372036854775807`).
+        let (sum, overflow) = steps.addingReportingOverflow(n)
+        steps = overflow ? Int.max : sum
         if steps > maxSteps { throw TemplateError(kind: .limit, message: "rendering took too many steps") }
     }
 

@@ -133,6 +133,9 @@ enum Methods {
                 let n = s.unicodeScalars.count
                 guard width > n else { return .string(s) }
                 let pad = width - n
+                guard pad <= Interpreter.maxOutput / max(1, fill.utf8.count) else {
+                    throw TemplateError(kind: .limit, message: "output too large")
+                }
                 let left = name == "ljust" ? 0 : (name == "rjust" ? pad : pad / 2 + (pad & width & 1))
                 return .string(String(repeating: fill, count: left) + s + String(repeating: fill, count: pad - left))
             }

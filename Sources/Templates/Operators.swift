@@ -263,15 +263,15 @@ enum Operators {
             case "d", "i":
                 guard let n = number(v) else { throw TemplateError.runtime("%d format: a real number is required") }
                 let i: Int
-                if case .int(let x) = n { i = x } else { i = Int(double(n)) }
-                out += spec.isEmpty ? String(i) : String(format: "%\(spec)ld", i)
+                if case .int(let x) = n { i = x } else {
+                    let d = double(n)
+                    guard d.isFinite, abs(d) < 9.2e18 else { throw TemplateError.runtime("%d format: cannot convert \(d) to an integer") }
+                    i = Int(d)
+                }
+                out += spec.isEmpty ? String(i) : String(format: "%\(try checkedSpec(spec))ld", i)
             case "f", "e", "g":
                 guard let n = number(v) else { throw TemplateError.runtime("must be real number") }
-                // Only flags, width and precision reach String(format:): no pointer-taking specifiers.
-                guard spec.unicodeScalars.allSatisfy({ "0123456789.-+ #".unicodeScalars.contains($0) }) else {
-                    throw TemplateError.runtime("unsupported format specifier")
-                }
-                out += String(format: "%\(spec)\(conv)", double(n))
+                out += String(format: "%\(try checkedSpec(spec))\(conv)", double(n))
             case "x", "X":
                 guard let i = intIndex(v) else { throw TemplateError.runtime("%x format: an integer is required") }
                 out += conv == "x" ? String(i, radix: 16) : String(i, radix: 16).uppercased()
@@ -280,5 +280,17 @@ enum Operators {
         }
         if !args.isEmpty, case .tuple = arg { throw TemplateError.runtime("not all arguments converted during string formatting") }
         return out
+    }
+
+    /// Only flags, width and precision reach String(format:) (no pointer-taking specifiers such
+    /// as `%@`), and widths and precisions stay within the output limit.
+    static func checkedSpec(_ spec: String) throws -> String {
+        guard spec.unicodeScalars.allSatisfy({ "0123456789.-+ #".unicodeScalars.contains($0) }) else {
+            throw TemplateError.runtime("unsupported format specifier")
+        }
+        for digits in spec.split(whereSeparator: { !$0.isASCII || !$0.isNumber }) where digits.count > 4 {
+            throw TemplateError(kind: .limit, message: "format width or precision too large")
+        }
+        return spec
     }
 }

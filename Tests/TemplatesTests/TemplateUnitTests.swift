@@ -115,6 +115,30 @@ struct TemplateUnitTests {
         }
         #expect(Date().timeIntervalSince(start) < 60)
     }
+
+    /// Reproducers from Fuzz/Crashers/FuzzTemplateSource: each trapped, faulted or allocated
+    /// gigabytes before it was fixed.
+    @Test("hostile templates fail with a TemplateError (libFuzzer findings)", arguments: [
+        ("{{ 'x' * 9223372036854775807 }}", TemplateError.Kind.limit),   // step counter overflowed
+        ("{{ [1] * 9223372036854775807 }}", .limit),
+        ("{{ 'ab'.ljust(9223372036854775807) }}", .limit),               // String(repeating:) of any size
+        ("{{ 'a'.center(3000000000) }}", .limit),
+        ("{{ 'a'.rjust(9223372036854775807, '-') }}", .limit),
+        ("{{ '%@d' % 5 }}", .runtime),                                   // %@ read the Int as an object
+        ("{{ '%99999999d' % 1 }}", .limit),
+        ("{{ '%.99999999f' % 1.5 }}", .limit),
+        ("{{ '%d' % (1e300 * 1e300) }}", .runtime),                       // Int(Double) trapped
+    ])
+    func hostileTemplates(source: String, kind: TemplateError.Kind) {
+        let e = error { try render(source) }
+        #expect(e?.kind == kind, "\(source): \(String(describing: e))")
+    }
+
+    @Test("int filter: a base outside 2...36 is Python's ValueError, so jinja2's fallback answers")
+    func intFilterBadBase() throws {
+        #expect(try render("{{ 'a'|int(0, 160) }}|{{ '42'|int(7, 1) }}|{{ '1A'|int(0, -5) }}|{{ '1A'|int(0, 16) }}") == "0|42|0|26")
+        #expect(try render("{{ '%5d|%-4d|%06.2f' % (3, 7, 2.5) }}") == "    3|7   |002.50")
+    }
 }
 
 /// Deterministic generator for the fuzz test.

@@ -1,0 +1,88 @@
+import Foundation
+import FuzzDriver
+
+/// What every harness shares: libFuzzer's driver, invariant checks and a reader that turns
+/// leading input bytes into choices (split points, options).
+public enum Fuzz {
+    /// The signature of `LLVMFuzzerTestOneInput`.
+    public typealias Callback = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+
+    /// Runs libFuzzer (fuzzing, or replaying the files named on the command line) over `callback`.
+    public static func main(_ callback: Callback) -> Never {
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv, callback))
+    }
+
+    /// The input as bytes (libFuzzer may pass a null pointer for an empty input).
+    public static func bytes(_ data: UnsafePointer<UInt8>?, _ size: Int) -> [UInt8] {
+        guard let data, size > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: data, count: size))
+    }
+
+    /// Inputs that hit a bug already filed and being fixed elsewhere are skipped (the harness
+    /// returns -1, so libFuzzer does not keep them) unless `FUZZ_KNOWN_BUGS=1`. Each skip names
+    /// its reproducer under `Fuzz/KnownCrashers/`; delete the skip when the fix lands.
+    public static let includesKnownBugs = ProcessInfo.processInfo.environment["FUZZ_KNOWN_BUGS"] == "1"
+
+    /// An invariant of the code under test: on failure, prints `message` and aborts, so that
+    /// libFuzzer saves the input as a crash.
+    public static func check(_ condition: Bool, _ message: @autoclosure () -> String,
+                             file: StaticString = #fileID, line: UInt = #line) {
+        guard !condition else { return }
+        FileHandle.standardError.write(Data("invariant failed (\(file):\(line)): \(message())\n".utf8))
+        abort()
+    }
+}
+
+/// Takes choices from the front of an input, as libFuzzer's FuzzedDataProvider does; whatever
+/// is left is the payload.
+public struct FuzzReader {
+    public private(set) var bytes: ArraySlice<UInt8>
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes[...] }
+
+    /// The next byte, or 0 once the input is used up.
+    public mutating func byte() -> UInt8 { bytes.popFirst() ?? 0 }
+
+    public mutating func bool() -> Bool { byte() & 1 == 1 }
+
+    /// A number in 0..<bound (0 when bound is 0), from one byte or two for large bounds.
+    public mutating func int(below bound: Int) -> Int {
+        guard bound > 1 else { return 0 }
+        let raw = bound > 256 ? Int(byte()) << 8 | Int(byte()) : Int(byte())
+        return raw % bound
+    }
+
+    /// Everything left.
+    public mutating func rest() -> [UInt8] {
+        defer { bytes = [] }
+        return Array(bytes)
+    }
+}
+
+extension String {
+    /// Splits at the given Unicode-scalar offsets (as the output-parser tests split).
+    public func pieces(cuttingAt cuts: [Int]) -> [String] {
+        let u = Array(unicodeScalars)
+        var out: [String] = []
+        var last = 0
+        for c in cuts.sorted() where c > last && c < u.count {
+            var v = String.UnicodeScalarView(); v.append(contentsOf: u[last..<c]); out.append(String(v))
+            last = c
+        }
+        var v = String.UnicodeScalarView(); v.append(contentsOf: u[last...]); out.append(String(v))
+        return out
+    }
+}
+
+/// Where the repository's files are at run time: `FUZZ_REPO_ROOT`, or found from this source
+/// file's path (the harnesses run from the checkout they were built in).
+public enum FuzzPaths {
+    public static var repoRoot: URL {
+        if let root = ProcessInfo.processInfo.environment["FUZZ_REPO_ROOT"] { return URL(fileURLWithPath: root) }
+        // …/Fuzz/Sources/FuzzKit/FuzzKit.swift → the repository root.
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import FuzzKit
+import OrderedJSON
+import Weights
+
+/// The safetensors header reader on any file: `SafeTensorsFile(path:)` and `Checkpoint(directory:)`
+/// throw a `WeightsError` or open it; every tensor of an opened file lies inside the file, with
+/// as many bytes as its shape and dtype need, and reading all of them stays in bounds (ASan and
+/// the mapping's end catch a view that does not). There is no in-memory API, so the input is
+/// written to `model.safetensors` in a folder of this process's own.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSafetensors(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = Fuzz.bytes(data, size)
+    if !Fuzz.includesKnownBugs, bytes.count >= 8,
+       bytes[0..<8].reversed().reduce(UInt64(0), { $0 << 8 | UInt64($1) }) >= 1 << 63 {
+        // Known: a header length ≥ 2^63 traps in `Int(UInt64)` (issue 19, Seen 5;
+        // Fuzz/KnownCrashers/FuzzSafetensors/header-length-2-63).
+        return -1
+    }
+    if !Fuzz.includesKnownBugs, hasHugeDataOffset(bytes) {
+        // Found here: `data_offsets` near Int.max overflow `dataStart + end` in the "data ends
+        // at byte …" message (SafeTensorsFile.swift:125; Fuzz/Crashers/FuzzSafetensors/).
+        return -1
+    }
+    guard FileManager.default.createFile(atPath: file.path, contents: Data(bytes)) else {
+        Fuzz.check(false, "cannot write \(file.path)")
+        return 0
+    }
+    let opened: SafeTensorsFile
+    do { opened = try SafeTensorsFile(path: file.path) } catch {
+        Fuzz.check(error is WeightsError, "SafeTensorsFile threw \(type(of: error)), not a WeightsError")
+        return 0
+    }
+    for (name, t) in opened.tensors {
+        Fuzz.check(t.name == name, "tensor \(name.debugDescription) is named \(t.name.debugDescription)")
+        Fuzz.check(t.byteCount == t.elementCount * t.dtype.byteSize, "\(name): \(t.byteCount) bytes for shape \(t.shape)")
+        Fuzz.check(t.byteCount <= bytes.count, "\(name): \(t.byteCount) bytes in a file of \(bytes.count)")
+        var sum: UInt8 = 0
+        for i in 0..<t.byteCount { sum &+= t.data.load(fromByteOffset: i, as: UInt8.self) }
+        _ = sum
+    }
+    do {
+        let checkpoint = try Checkpoint(directory: folder)
+        Fuzz.check(Set(checkpoint.tensorNames) == Set(opened.tensors.keys), "the checkpoint lists other tensors than its one file")
+        for name in checkpoint.tensorNames {
+            let t = try checkpoint.tensor(name)
+            _ = try? checkpoint.tensor(name, shape: t.shape.reversed())
+        }
+        _ = checkpoint.totalBytes
+    } catch {
+        Fuzz.check(error is WeightsError, "Checkpoint threw \(type(of: error)), not a WeightsError")
+    }
+    return 0
+}
+
+/// Some tensor's `data_offsets` holds a number of 2^62 or more.
+func hasHugeDataOffset(_ bytes: [UInt8]) -> Bool {
+    guard bytes.count >= 8 else { return false }
+    let length = bytes[0..<8].reversed().reduce(UInt64(0), { $0 << 8 | UInt64($1) })
+    guard length <= UInt64(bytes.count - 8), case .object(let header)? = try? JSONValue.parse(data: Data(bytes[8..<(8 + Int(length))])) else {
+        return false
+    }
+    for (_, entry) in header.entries {
+        guard case .array(let offsets)? = entry["data_offsets"] else { continue }
+        for o in offsets {
+            switch o {
+            case .int(let n) where n.magnitude >= 1 << 62: return true
+            case .bigInt: return true
+            case .double(let d) where !(d.magnitude < 0x1p62): return true
+            default: continue
+            }
+        }
+    }
+    return false
+}
+
+let folder: URL = {
+    let base = FileManager.default.fileExists(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
+    // A run that crashed exits without its atexit handler: remove folders of processes that are gone.
+    let prefix = "swift-glm-fuzz-safetensors-"
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] where name.hasPrefix(prefix) {
+        if let pid = pid_t(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH {
+            try? FileManager.default.removeItem(at: base.appendingPathComponent(name))
+        }
+    }
+    let url = base.appendingPathComponent(prefix + "\(getpid())")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}()
+let file = folder.appendingPathComponent("model.safetensors")
+
+@main enum FuzzSafetensorsMain {
+    static func main() {
+        atexit { try? FileManager.default.removeItem(at: folder) }
+        Fuzz.main(fuzzSafetensors)
+    }
+}
