@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzz smoke run for CI: builds the harnesses (release, libFuzzer + ASan), replays the fixed
-# crashers in Fuzz/Crashers/ and Fuzz/KnownCrashers/, then fuzzes each harness for a fixed time over a copy of its
+# crashers in Fuzz/Crashers/, then fuzzes each harness for a fixed time over a copy of its
 # committed corpus (the repository is never written), and prints one line per harness.
 # Exits non-zero on any crash, invariant failure, timeout or out-of-memory.
 #
@@ -34,12 +34,12 @@ for entry in "${HARNESSES[@]}"; do
     mkdir -p "$work/corpus/$name" "$artifacts/$name"
     cp -R "$FUZZ_DIR/Corpus/$name/." "$work/corpus/$name/"
 
-    # Regressions first: fixed crashers must stay fixed, and known ones must stay skipped.
-    mapfile -t files < <(find "$FUZZ_DIR/Crashers/$name" "$FUZZ_DIR/KnownCrashers/$name" -type f ! -name '*.md' 2>/dev/null | sort)
+    # Regressions first: fixed crashers must stay fixed.
+    mapfile -t files < <(find "$FUZZ_DIR/Crashers/$name" -type f ! -name '*.md' 2>/dev/null | sort)
     regressions=${#files[@]}
     if (( regressions )) && ! "$bin" -timeout=10 -rss_limit_mb=2048 "${files[@]}" > "$work/$name.regressions.log" 2>&1; then
         tail -40 "$work/$name.regressions.log"
-        echo "fuzz $name: FAILED: a crasher in Fuzz/Crashers/$name or Fuzz/KnownCrashers/$name crashes again"
+        echo "fuzz $name: FAILED: a crasher in Fuzz/Crashers/$name crashes again"
         failed=1
         continue
     fi

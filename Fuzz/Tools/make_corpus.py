@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora under Fuzz/Corpus/<harness>/ and the known crashers under
-Fuzz/KnownCrashers/<harness>/, from the repository's fixtures, ../shared's goldens (when
+"""Writes the seed corpora under Fuzz/Corpus/<harness>/ from the repository's fixtures, ../shared's goldens (when
 present) and hand-written hostile cases. Deterministic; run from anywhere:
 
     python3 Fuzz/Tools/make_corpus.py
@@ -121,15 +120,6 @@ def schema_corpus():
     }
     for name, (schema, text) in extra.items():
         c.add(name, dumps(schema).encode() + b"\x00\x02" + text.encode())
-
-    k = Corpus("KnownCrashers", "FuzzSchema")
-    k.add("ref-root-stack-overflow", b'{"$ref": "#"}\x00\x00' + b"\x01" * 8)
-    k.add("anyof-ref-root-stack-overflow", b'{"anyOf": [{"$ref": "#"}, {"$ref": "#"}]}\x00\x00' + b"\x01" * 8)
-    k.add("defs-loop-stack-overflow", b'{"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}\x00\x00\x01\x01')
-    k.add("integer-maximum-int-max-trap", b'{"type": "integer", "maximum": 9223372036854775807}\x00\x02' + b"12")
-    defs = {f"d{i}": {"anyOf": [{"$ref": f"#/$defs/d{i + 1}"}, {"$ref": f"#/$defs/d{i + 1}"}]} for i in range(20)}
-    defs["d20"] = {"type": "integer"}
-    k.add("nested-anyof-refs-exponential", dumps({"$defs": defs, "$ref": "#/$defs/d0"}).encode() + b"\x00\x02" + b"1")
 
 
 # ---------------------------------------------------------------- templates
@@ -270,8 +260,6 @@ def safetensors_corpus():
                     small[name] = dict(t, data_offsets=[len(data), len(data) + e - b])
                     data += raw[8 + n + b:8 + n + e]
             c.add("fixture-" + d, safetensors(small, data))
-    k = Corpus("KnownCrashers", "FuzzSafetensors")
-    k.add("header-length-2-63", b"\x00\x00\x00\x00\x00\x00\x00\x80{}")
 
 
 # ---------------------------------------------------------------- FuzzOutputParsers
@@ -366,7 +354,7 @@ if __name__ == "__main__":
     safetensors_corpus()
     output_corpus()
     requests_corpus()
-    for root in ["Corpus", "KnownCrashers"]:
+    for root in ["Corpus"]:
         for h in sorted(os.listdir(os.path.join(FUZZ, root))):
             n = len(os.listdir(os.path.join(FUZZ, root, h)))
             print(f"{root}/{h}: {n} files")

@@ -20,11 +20,6 @@ public enum Fuzz {
         return Array(UnsafeBufferPointer(start: data, count: size))
     }
 
-    /// Inputs that hit a bug already filed and being fixed elsewhere are skipped (the harness
-    /// returns -1, so libFuzzer does not keep them) unless `FUZZ_KNOWN_BUGS=1`. Each skip names
-    /// its reproducer under `Fuzz/KnownCrashers/`; delete the skip when the fix lands.
-    public static let includesKnownBugs = ProcessInfo.processInfo.environment["FUZZ_KNOWN_BUGS"] == "1"
-
     /// An invariant of the code under test: on failure, prints `message` and aborts, so that
     /// libFuzzer saves the input as a crash.
     public static func check(_ condition: Bool, _ message: @autoclosure () -> String,
