@@ -214,6 +214,7 @@ class Soak:
             cmd += ["--model-path", self.args.model_path]
         if self.args.threads:
             cmd += ["--threads", str(self.args.threads)]
+        cmd += self.args.server_arg or []
         self.cmd = cmd
         self.log_path = Path(self.args.log or (str(Path(self.args.out).with_suffix("")) + ".server.log"))
         self.log_file = open(self.log_path, "w")
@@ -759,7 +760,8 @@ class Soak:
                 self.rss_samples.append((time.time(), r, self.phase_name))
             try:
                 m = self.metrics()
-                self.metric_samples.append((time.time(), m.get("glm:num_running_reqs"), m.get("glm:num_queue_reqs")))
+                self.metric_samples.append((time.time(), m.get("glm:num_running_reqs"), m.get("glm:num_queue_reqs"),
+                                            m.get("glm:kv_blocks_cached"), self.phase_name))
             except httpx.HTTPError:
                 pass
             time.sleep(1.0)
@@ -902,6 +904,15 @@ class Soak:
         timeline = [(round(t - t0), r) for i, (t, r) in enumerate(load_rss) if i % 15 == 0]
         kv = {k: m1.get(f"glm:kv_blocks_{k}") for k in ("total", "free", "cached")}
         kv["token_usage"] = m1.get("glm:token_usage")
+        kv0 = {k: m0.get(f"glm:kv_blocks_{k}") for k in ("total", "free", "cached")}
+        # The KV pool is allocated but not committed: a block's pages join the RSS when it is first
+        # written, and blocks the prefix cache keeps stay resident. The RSS growth per block the
+        # cache gained says how much of the growth that explains.
+        rss_vs_cache = None
+        if rss_end and baseline and kv["cached"] is not None and kv0["cached"] is not None:
+            gained = kv["cached"] - kv0["cached"]
+            rss_vs_cache = {"rss_growth_kib": rss_end - baseline, "cached_blocks_gained": gained,
+                            "rss_kib_per_cached_block": round((rss_end - baseline) / gained, 2) if gained > 0 else None}
         # Counted by the server itself, from the baseline on (a /health 503 while loading comes before).
         server_5xx = {k: v - m0.get(k, 0) for k, v in m1.items()
                       if k.startswith("glm:http_requests_total") and 'status="5' in k and v - m0.get(k, 0) > 0}
@@ -971,8 +982,12 @@ class Soak:
                         "timeline_s_kib": timeline,
                         "end_samples": end_samples,
                         "end_vs_baseline_pct": round(100 * (rss_end / baseline - 1), 2) if rss_end and baseline else None},
-            "max_running_seen": max((r for _, r, _ in self.metric_samples if r is not None), default=None),
-            "max_queued_seen": max((q for _, _, q in self.metric_samples if q is not None), default=None),
+            "max_running_seen": max((x[1] for x in self.metric_samples if x[1] is not None), default=None),
+            "max_queued_seen": max((x[2] for x in self.metric_samples if x[2] is not None), default=None),
+            "kv_blocks_baseline": kv0,
+            "kv_cached_timeline_s_blocks": [(round(x[0] - t0), x[3]) for i, x in enumerate(
+                [x for x in self.metric_samples if x[4] == "load"]) if i % 15 == 0],
+            "rss_vs_prefix_cache": rss_vs_cache,
             "kv_blocks_idle": kv,
             "aborted_requests": (m1.get("glm:num_aborted_requests_total") or 0) - (m0.get("glm:num_aborted_requests_total") or 0),
             "server_http_requests_total": server_by_status,
@@ -1006,7 +1021,8 @@ def print_summary(s):
     print(f"RSS KiB: baseline {r.get('baseline')} peak {r.get('peak')} end {r.get('end')} ({r.get('end_vs_baseline_pct')} %) "
           f"end samples {r.get('end_samples')}")
     print(f"max running {s.get('max_running_seen')} max queued {s.get('max_queued_seen')} aborted {s.get('aborted_requests')}")
-    print(f"KV blocks when idle: {s.get('kv_blocks_idle')}")
+    print(f"KV blocks when idle: {s.get('kv_blocks_idle')} (at the baseline: {s.get('kv_blocks_baseline')})")
+    print(f"RSS growth vs blocks the prefix cache gained: {s.get('rss_vs_prefix_cache')}")
     for k, v in (s.get("unexpected_by_kind") or {}).items():
         print(f"unexpected {k}: {v['count']}, e.g. {v['first'][0]}")
     for o in s.get("observations") or []:
@@ -1030,6 +1046,8 @@ def main():
     p.add_argument("--warmup-seconds", type=float, default=20,
                    help="then the full mix at full concurrency for this long, before the RSS baseline (0: none)")
     p.add_argument("--threads", type=int, help="--threads for glm serve")
+    p.add_argument("--server-arg", action="append", metavar="ARG",
+                   help="one more argument for glm serve, e.g. --server-arg=--disable-radix-cache (repeatable)")
     p.add_argument("--only", help="comma-separated request kinds to run alone (to find which one breaks an invariant)")
     p.add_argument("--startup-timeout", type=float, default=300)
     p.add_argument("--out", default="soak-results.json")
