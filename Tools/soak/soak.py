@@ -214,6 +214,10 @@ class Soak:
             cmd += ["--model-path", self.args.model_path]
         if self.args.threads:
             cmd += ["--threads", str(self.args.threads)]
+        if self.args.kv_tokens:
+            # A bounded KV pool: the prefix cache fills it and then evicts, so RSS settles instead of
+            # growing with every new prefix the cache keeps (the pool is only touched as it is used).
+            cmd += ["--max-total-tokens", str(self.args.kv_tokens)]
         cmd += self.args.server_arg or []
         self.cmd = cmd
         self.log_path = Path(self.args.log or (str(Path(self.args.out).with_suffix("")) + ".server.log"))
@@ -1046,6 +1050,9 @@ def main():
     p.add_argument("--warmup-seconds", type=float, default=20,
                    help="then the full mix at full concurrency for this long, before the RSS baseline (0: none)")
     p.add_argument("--threads", type=int, help="--threads for glm serve")
+    p.add_argument("--kv-tokens", type=int, default=2048,
+                   help="--max-total-tokens for glm serve (0: the server's default, 0.8 of RAM), so that the prefix "
+                        "cache reaches its steady size during the warm-up")
     p.add_argument("--server-arg", action="append", metavar="ARG",
                    help="one more argument for glm serve, e.g. --server-arg=--disable-radix-cache (repeatable)")
     p.add_argument("--only", help="comma-separated request kinds to run alone (to find which one breaks an invariant)")
