@@ -44,9 +44,10 @@ struct ChatPlan: Sendable {
     /// JSON schema stops with `CancellationError` once `clientGone` says so.
     static func make(body: Data, model: ServingModel, configuration: ServerConfiguration,
                      clientGone: @escaping @Sendable () -> Bool = { false }) throws -> ChatPlan {
-        let request = try decodeRequest(ChatCompletionRequest.self, from: body)
+        let document = try JSONValue.parseRequest(body)
+        let request = try decodeRequest(ChatCompletionRequest.self, from: document)
         try RequestChecks.model(request.model, configuration: configuration)
-        guard case .object(let raw) = try JSONValue.parse(data: body) else {
+        guard case .object(let raw) = document else {
             throw APIError.invalidRequest("The request body must be a JSON object.", code: "invalid_json")
         }
         guard !request.messages.isEmpty, case .array(var rawMessages)? = raw["messages"] else {

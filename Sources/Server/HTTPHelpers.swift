@@ -171,7 +171,11 @@ extension Request {
 /// JSON, how deep it may nest and what a lone surrogate becomes (U+FFFD) are the same on every
 /// route.
 func decodeRequest<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-    let value = try JSONValue.parseRequest(data)
+    try decodeRequest(type, from: try JSONValue.parseRequest(data))
+}
+
+/// `decodeRequest` of a body already parsed (for routes that also read its raw JSON).
+func decodeRequest<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
     do {
         return try JSONValueDecoder().decode(type, from: value)
     } catch let error as DecodingError {
