@@ -72,11 +72,15 @@ void glm_convert_to_f32(const void *src, int32_t dtype, int64_t count, float *ou
         pthread_once(&fp8_once, fp8_init);
         for (int64_t i = 0; i < count; i++) out[i] = fp8_table[((const uint8_t *)src)[i]];
         break;
+    default: glm_dequantize(src, dtype, count, out); break;
     }
 }
 
-static inline size_t dtype_size(int32_t dtype) {
-    return dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
+static inline int is_block_format(int32_t dtype) { return dtype >= GLM_DTYPE_Q4_0; }
+
+/// Where row `row` of `w` starts.
+static inline const char *row_start(const glm_matrix *w, int64_t row) {
+    return (const char *)w->data + (size_t)(row * glm_dtype_row_bytes(w->dtype, w->cols));
 }
 
 // MARK: - ISA selection
@@ -139,8 +143,9 @@ int32_t glm_force_avx2(int32_t on) {
 // MARK: - Row widening (shared by both regimes)
 
 /// Widens `count` values of row `row` starting at column `col0` to f32, applying fp8 scales.
+/// For the block formats col0 and count are whole blocks.
 static void widen_row_portable(const glm_matrix *w, int64_t row, int64_t col0, int64_t count, float *out) {
-    const char *base = (const char *)w->data + (size_t)(row * w->cols + col0) * dtype_size(w->dtype);
+    const char *base = row_start(w, row) + glm_dtype_row_bytes(w->dtype, col0);
     glm_convert_to_f32(base, w->dtype, count, out);
     if (w->dtype != GLM_DTYPE_F8E4M3) return;
     if (w->row_scale) {
@@ -270,8 +275,7 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
 #define GEMV_ROWS(GROUP, CASES, DT)                                                             \
     for (int64_t r = r0; r < r1; r += 2) {                                                      \
         int64_t rb = r + 1 < r1 ? r + 1 : r;                                                    \
-        const void *row0 = (const char *)w->data + (size_t)(r * w->cols) * esize;              \
-        const void *row1 = (const char *)w->data + (size_t)(rb * w->cols) * esize;             \
+        const void *row0 = row_start(w, r), *row1 = row_start(w, rb);                           \
         for (int64_t t0 = 0; t0 < tokens; t0 += GROUP) {                                        \
             switch (tokens - t0 < GROUP ? (int)(tokens - t0) : GROUP) { CASES(DT) }             \
         }                                                                                       \
@@ -279,7 +283,6 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
 
 /// The body of a gemv_rows_* function: GEMV_ROWS specialised for each dtype.
 #define GEMV_BY_DTYPE(GROUP, CASES)                                                             \
-    size_t esize = dtype_size(w->dtype);                                                        \
     float out[2][GEMV_GROUP];                                                                   \
     switch (w->dtype) {                                                                         \
     case GLM_DTYPE_BF16: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_BF16) break;                         \
@@ -294,6 +297,26 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
 AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                                     float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
     GEMV_BY_DTYPE(GEMV_GROUP, GEMV_CASES_AVX512)
+}
+
+/// The gemv regime for block formats with f32 activations: each row pair is dequantised into
+/// scratch once, then multiplied against the tokens as f32 rows.
+#define GEMV_DEQUANTISED(GROUP, CASES)                                                          \
+    float out[2][GEMV_GROUP];                                                                   \
+    float *pair = thread_scratch((size_t)(2 * w->cols));                                        \
+    const void *row0 = pair, *row1 = pair + w->cols;                                            \
+    for (int64_t r = r0; r < r1; r += 2) {                                                      \
+        int64_t rb = r + 1 < r1 ? r + 1 : r;                                                    \
+        widen_row_portable(w, r, 0, w->cols, pair);                                             \
+        widen_row_portable(w, rb, 0, w->cols, pair + w->cols);                                  \
+        for (int64_t t0 = 0; t0 < tokens; t0 += GROUP) {                                        \
+            switch (tokens - t0 < GROUP ? (int)(tokens - t0) : GROUP) { CASES(GLM_DTYPE_F32) }  \
+        }                                                                                       \
+    }
+
+AVX512 static void gemv_dequantised_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
+                                           float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
+    GEMV_DEQUANTISED(GEMV_GROUP, GEMV_CASES_AVX512)
 }
 
 // Widening is a conversion bound by memory reads; the AVX2 version serves the AVX-512 panels too.
@@ -451,15 +474,19 @@ AVX2 static void gemv_rows_avx2(const glm_matrix *w, const float *x, int64_t tok
     GEMV_BY_DTYPE(GEMV_GROUP_AVX2, GEMV_CASES_AVX2)
 }
 
+AVX2 static void gemv_dequantised_avx2(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
+                                       float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
+    GEMV_DEQUANTISED(GEMV_GROUP_AVX2, GEMV_CASES_AVX2)
+}
+
 /// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats (AVX-512 and AVX2 panels).
 AVX2 static void widen_rows_avx2(const glm_matrix *w, int64_t r0, int64_t rows, float *out, int64_t ld) {
-    if (w->dtype == GLM_DTYPE_F8E4M3) {
+    if (w->dtype == GLM_DTYPE_F8E4M3 || is_block_format(w->dtype)) {
         for (int64_t r = 0; r < rows; r++) widen_row_portable(w, r0 + r, 0, w->cols, out + r * ld);
         return;
     }
-    size_t esize = dtype_size(w->dtype);
     for (int64_t r = 0; r < rows; r++) {
-        const void *src = (const char *)w->data + (size_t)((r0 + r) * w->cols) * esize;
+        const void *src = row_start(w, r0 + r);
         float *dst = out + r * ld;
         int64_t c = 0;
         for (; c + 8 <= w->cols; c += 8) _mm256_storeu_ps(dst + c, load8_full(src, c, w->dtype));
@@ -557,6 +584,11 @@ static void run_gemv(const matmul_job *job, int64_t task) {
     int64_t r0 = task * job->rows_per_task, r1 = r0 + job->rows_per_task;
     if (r1 > job->w->rows) r1 = job->w->rows;
 #if defined(__x86_64__)
+    if (is_block_format(job->w->dtype) && job->isa != ISA_PORTABLE) {
+        if (job->isa == ISA_AVX512) gemv_dequantised_avx512(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
+        else gemv_dequantised_avx2(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
+        return;
+    }
     if (job->isa == ISA_AVX512 && job->w->dtype != GLM_DTYPE_F8E4M3) {
         gemv_rows_avx512(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
         return;

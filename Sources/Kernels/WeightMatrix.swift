@@ -37,14 +37,7 @@ public struct WeightMatrix: @unchecked Sendable {
         self.scale = scale
     }
 
-    var dtypeCode: Int32 {
-        switch dtype {
-        case .bf16: Int32(GLM_DTYPE_BF16)
-        case .f16: Int32(GLM_DTYPE_F16)
-        case .f8e4m3: Int32(GLM_DTYPE_F8E4M3)
-        default: Int32(GLM_DTYPE_F32)
-        }
-    }
+    var dtypeCode: Int32 { dtype.kernelCode }
 
     /// The C description of this matrix; its pointers live as long as this value.
     var cMatrix: glm_matrix {
@@ -67,21 +60,42 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 }
 
-/// Widens a small tensor (norm weights, biases, scales) to f32.
+extension DType {
+    /// The kernels' code for this dtype (`GLM_DTYPE_*`); the float and block formats only.
+    var kernelCode: Int32 {
+        switch self {
+        case .bf16: Int32(GLM_DTYPE_BF16)
+        case .f16: Int32(GLM_DTYPE_F16)
+        case .f8e4m3: Int32(GLM_DTYPE_F8E4M3)
+        case .q4_0: Int32(GLM_DTYPE_Q4_0)
+        case .q4_1: Int32(GLM_DTYPE_Q4_1)
+        case .q5_0: Int32(GLM_DTYPE_Q5_0)
+        case .q5_1: Int32(GLM_DTYPE_Q5_1)
+        case .q8_0: Int32(GLM_DTYPE_Q8_0)
+        case .q2_K: Int32(GLM_DTYPE_Q2_K)
+        case .q3_K: Int32(GLM_DTYPE_Q3_K)
+        case .q4_K: Int32(GLM_DTYPE_Q4_K)
+        case .q5_K: Int32(GLM_DTYPE_Q5_K)
+        case .q6_K: Int32(GLM_DTYPE_Q6_K)
+        case .iq4_NL: Int32(GLM_DTYPE_IQ4_NL)
+        case .iq4_XS: Int32(GLM_DTYPE_IQ4_XS)
+        default: Int32(GLM_DTYPE_F32)
+        }
+    }
+}
+
+/// Widens a small tensor (norm weights, biases, scales) to f32; block formats are dequantised.
 public func floatArray(_ view: TensorView) throws -> [Float] {
-    let code: Int32
     switch view.dtype {
-    case .f32: code = Int32(GLM_DTYPE_F32)
-    case .bf16: code = Int32(GLM_DTYPE_BF16)
-    case .f16: code = Int32(GLM_DTYPE_F16)
-    case .f8e4m3: code = Int32(GLM_DTYPE_F8E4M3)
+    case .f32, .bf16, .f16, .f8e4m3: break
+    case _ where view.dtype.isBlockFormat: break
     case .f64:
         return (0..<view.elementCount).map { Float(view.data.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) }
     default:
         throw WeightsError.unsupportedDType(path: view.path, tensor: view.name, dtype: view.dtype.rawValue)
     }
     return [Float](unsafeUninitializedCapacity: view.elementCount) { buffer, count in
-        glm_convert_to_f32(view.data, code, Int64(view.elementCount), buffer.baseAddress)
+        glm_convert_to_f32(view.data, view.dtype.kernelCode, Int64(view.elementCount), buffer.baseAddress)
         count = view.elementCount
     }
 }

@@ -96,13 +96,21 @@ public final class GLM4MoEModel: @unchecked Sendable {
     let lmHead: WeightMatrix     // [V, H]
     let mtp: GLM4MoEMTPLayer?
 
-    /// Maps the checkpoint in `directory` and binds its tensors, shape-checked; then looks for
-    /// NaN and infinity in them as `weightCheck` says (`WeightsError.nonFinite` names the tensor).
+    /// Maps the checkpoint in `directory` (a Hugging Face folder, or a GGUF file, split part or
+    /// folder holding one) and binds its tensors, shape-checked; then looks for NaN and infinity
+    /// in them as `weightCheck` says (`WeightsError.nonFinite` names the tensor).
     public init(directory: URL, backend: ComputeBackend, weightCheck: WeightCheck = .sampled) throws {
-        let c = try GLM4MoEConfiguration.load(directory: directory)
+        let c: GLM4MoEConfiguration
+        if GGUFModelFiles.isGGUF(directory) {
+            let gguf = try GGUFModelFiles(url: directory)
+            c = try GLM4MoEConfiguration(gguf: gguf)
+            checkpoint = try Checkpoint.glm4moe(gguf: gguf)
+        } else {
+            c = try GLM4MoEConfiguration.load(directory: directory)
+            checkpoint = try Checkpoint(directory: directory)
+        }
         config = c
         self.backend = backend
-        checkpoint = try Checkpoint(directory: directory)
         let loader = WeightLoader(checkpoint: checkpoint, quantization: c.quantization)
         embedding = try WeightMatrix(checkpoint.tensor("model.embed_tokens.weight", shape: [c.vocabSize, c.hiddenSize]))
         layers = try (0..<c.numHiddenLayers).map {

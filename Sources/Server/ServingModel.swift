@@ -55,11 +55,11 @@ public final class ServingModel: Sendable {
         let model = try GLM4MoEModel(directory: directory, backend: CPUBackend(threads: configuration.threads),
                                      weightCheck: weightCheck)
         model.checkpoint.prefault { _ in }
-        let tokenizer = try Tokenizer.load(modelDirectory: directory)
+        let tokenizer = try ModelAssets.tokenizer(at: directory, gguf: model.checkpoint.gguf)
         let override = configuration.chatTemplate.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
         let template: ChatTemplate?
         do {
-            template = try ChatTemplateLoader.load(modelDirectory: directory, overrideFile: override)
+            template = try ModelAssets.chatTemplate(at: directory, overrideFile: override, gguf: model.checkpoint.gguf)
         } catch let error as ChatTemplateLoaderError where override == nil && error.isNotFound {
             template = nil  // chat requests then get a 400; a template that is there but broken stops the load
         }
@@ -77,10 +77,14 @@ public final class ServingModel: Sendable {
     /// Why a tokenizer with ids beyond the model's vocabulary cannot serve it, naming the file
     /// and the largest token.
     static func tokenizerMismatch(_ tokenizer: Tokenizer, vocabSize: Int, directory: URL) -> String {
-        let file = tokenizer.format == .tokenizerJSON ? "tokenizer.json" : "tokenizer.model (with tokenizer_config.json)"
+        let file = switch tokenizer.format {
+        case .tokenizerJSON: directory.appendingPathComponent("tokenizer.json").path
+        case .tiktoken: directory.appendingPathComponent("tokenizer.model (with tokenizer_config.json)").path
+        case .gguf: "\(directory.path) tokenizer.ggml.tokens"
+        }
         let largest = tokenizer.vocabularySize - 1
         let name = tokenizer.token(forId: largest).map { " ('\($0)')" } ?? ""
-        return "\(directory.appendingPathComponent(file).path): token id \(largest)\(name) is outside the model's "
+        return "\(file): token id \(largest)\(name) is outside the model's "
             + "vocabulary (0..<\(vocabSize), vocab_size in config.json): the tokenizer has \(tokenizer.vocabularySize) "
             + "tokens but the model only \(vocabSize) embedding rows"
     }

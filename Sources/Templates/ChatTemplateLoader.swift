@@ -16,9 +16,13 @@ public enum ChatTemplateLoader {
     /// its `origin`, with the line within the template.
     public static func load(modelDirectory: URL, overrideFile: URL? = nil, name: String? = nil) throws -> ChatTemplate {
         let (source, origin) = try locate(modelDirectory: modelDirectory, overrideFile: overrideFile, name: name)
-        let tokens = (try? specialTokens(modelDirectory: modelDirectory)) ?? [:]
+        return try compile(source: source, origin: origin, defaultVariables: (try? specialTokens(modelDirectory: modelDirectory)) ?? [:])
+    }
+
+    /// Compiles template text; a syntax error names `origin`.
+    public static func compile(source: String, origin: String, defaultVariables: [String: JSONValue]) throws -> ChatTemplate {
         do {
-            return try ChatTemplate(source: source, defaultVariables: tokens)
+            return try ChatTemplate(source: source, defaultVariables: defaultVariables)
         } catch var error as TemplateError {
             error.origin = origin
             throw error
@@ -80,7 +84,7 @@ public enum ChatTemplateLoader {
         }
     }
 
-    private static func readText(_ url: URL) throws -> String {
+    public static func readText(_ url: URL) throws -> String {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ChatTemplateLoaderError("\(url.path): cannot read the chat template: \(error.localizedDescription)")

@@ -54,72 +54,29 @@ enum HFTokenizerJSON {
         guard let vocabJSON = model["vocab"]?.objectValue else {
             throw TokenizerError.malformed(file: file, reason: "model.vocab is not an object")
         }
-        var vocab = ByteTokenTable(capacity: vocabJSON.count)
-        var raw: [Int: String] = [:]
-        var rawIds: [[UInt8]: Int32] = [:]  // bytes: String equality is canonical equivalence
+        var builder = BPEBuilder(file: file, capacity: vocabJSON.count)
         for (token, value) in vocabJSON.entries {
-            guard let id = value.intValue, id >= 0, id < maxTokenId else {
-                throw TokenizerError.malformed(file: file, reason: "model.vocab[\(token)] is not an id")
-            }
-            if vocab.bytes(of: id) != nil {
-                throw TokenizerError.malformed(file: file, reason: "model.vocab: id \(id) used twice")
-            }
-            if let bytes = ByteLevel.bytes(fromVocabString: token) {
-                vocab.add(id: id, bytes: bytes)
-            } else {
-                // Not a byte-level spelling: BPE can never produce it; it decodes as its UTF-8.
-                vocab.add(id: id, bytes: Array(token.utf8), indexed: false)
-                raw[id] = token
-                rawIds[Array(token.utf8)] = Int32(id)
-            }
-        }
-        func idOf(_ token: Substring) -> Int32 {
-            if let bytes = ByteLevel.bytes(fromVocabString: String(token)) {
-                let id = vocab.id(for: bytes)
-                if id >= 0 { return id }
-            }
-            return rawIds[Array(token.utf8)] ?? -1
+            try builder.add(token, id: value.intValue ?? -1, field: "model.vocab[\(token)]")
         }
         guard let mergesJSON = model["merges"]?.arrayValue else {
             throw TokenizerError.malformed(file: file, reason: "model.merges is not an array")
         }
-        var merges = PairTable(capacity: mergesJSON.count)
-        for (rank, m) in mergesJSON.enumerated() {
-            let a: Substring, b: Substring
-            if let s = m.stringValue {
-                let halves = s.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-                guard halves.count == 2 else {
-                    throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)]: \(s)")
-                }
-                a = halves[0]; b = halves[1]
-            } else if let pair = m.arrayValue, pair.count == 2, let x = pair[0].stringValue, let y = pair[1].stringValue {
-                a = Substring(x); b = Substring(y)
-            } else {
-                throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)]")
+        let pairs: [(Substring, Substring)] = try mergesJSON.enumerated().map { rank, m in
+            if let s = m.stringValue, let pair = BPEBuilder.halves(s) { return pair }
+            if let pair = m.arrayValue, pair.count == 2, let x = pair[0].stringValue, let y = pair[1].stringValue {
+                return (Substring(x), Substring(y))
             }
-            var left: Int32 = -1, right: Int32 = -1, merged: Int32 = -1
-            if let x = ByteLevel.bytes(fromVocabString: String(a)), let y = ByteLevel.bytes(fromVocabString: String(b)) {
-                // The common case: both halves are byte-level spellings; so is their concatenation.
-                left = vocab.id(for: x)
-                right = vocab.id(for: y)
-                merged = vocab.id(for: x + y)
-            }
-            if left < 0 || right < 0 || merged < 0 {
-                left = idOf(a); right = idOf(b); merged = idOf(Substring(String(a) + String(b)))
-            }
-            guard left >= 0, right >= 0, merged >= 0 else {
-                throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)] uses a token missing from the vocab: \(a) \(b)")
-            }
-            merges.add(left: left, right: right, rank: UInt32(rank), merged: merged)
+            throw TokenizerError.malformed(file: file, reason: "model.merges[\(rank)]" + (m.stringValue.map { ": \($0)" } ?? ""))
         }
+        let merges = try builder.merges(pairs) { "model.merges[\($0)]" }
         var unkId: Int32 = -1
         if let unk = model["unk_token"]?.stringValue {
-            unkId = idOf(Substring(unk))
+            unkId = builder.id(of: Substring(unk))
             if unkId < 0 { throw TokenizerError.malformed(file: file, reason: "model.unk_token \(unk) not in vocab") }
         }
-        let bpe = BPEModel(vocab: vocab, merges: merges, wholePieceFirst: model["ignore_merges"]?.boolValue ?? false,
+        let bpe = BPEModel(vocab: builder.vocab, merges: merges, wholePieceFirst: model["ignore_merges"]?.boolValue ?? false,
                            unkId: unkId, fuseUnk: model["fuse_unk"]?.boolValue ?? false)
-        return (bpe, raw)
+        return (bpe, builder.raw)
     }
 
     // MARK: - Pipeline components

@@ -41,7 +41,7 @@ import Foundation
 ///
 /// Thread-safe: immutable after loading; each `encode` call keeps its own merge cache.
 public final class Tokenizer: Sendable {
-    public enum Format: Sendable { case tokenizerJSON, tiktoken }
+    public enum Format: Sendable { case tokenizerJSON, tiktoken, gguf }
 
     public let format: Format
     /// Added tokens (special or not), sorted by id.

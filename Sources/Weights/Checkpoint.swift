@@ -12,14 +12,27 @@ public struct LoadProgress: Sendable {
 /// `model.safetensors.index.json`. Tensors are looked up by their checkpoint name; names that
 /// are never taken are reported by `untakenTensorNames` so nothing is silently ignored.
 public final class Checkpoint: @unchecked Sendable {
+    /// The checkpoint folder, or the first file of a GGUF model.
     public let directory: URL
     public let files: [SafeTensorsFile]
+    /// The GGUF model the tensors live in, when the checkpoint is one.
+    public let gguf: GGUFModelFiles?
     private let tensors: [String: TensorView]
     private var taken: Set<String> = []
     private let lock = NSLock()
 
+    /// A checkpoint over the tensors of a GGUF model, named as a Hugging Face checkpoint names
+    /// them (an architecture's name mapping makes `tensors`; the views point into `gguf`).
+    public init(gguf: GGUFModelFiles, tensors: [String: TensorView]) {
+        directory = URL(fileURLWithPath: gguf.path)
+        files = []
+        self.gguf = gguf
+        self.tensors = tensors
+    }
+
     public init(directory: URL) throws {
         self.directory = directory
+        gguf = nil
         let fm = FileManager.default
         let indexURL = directory.appendingPathComponent("model.safetensors.index.json")
         var shardNames: [String]

@@ -126,7 +126,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
             else {
                 throw WeightsError.corruptTensor(path: path, tensor: name, reason: "entry lacks dtype, shape or data_offsets")
             }
-            guard let dtype = DType(rawValue: dtypeName) else {
+            guard let dtype = DType(rawValue: dtypeName), dtype.isSafetensorsType else {
                 throw WeightsError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
             }
             let shape = shapeValues.compactMap(exactInt)

@@ -3,6 +3,9 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
     case fileNotFound(path: String)
     case unreadable(path: String, reason: String)
     case corruptHeader(path: String, reason: String)
+    case corruptGGUF(path: String, reason: String)
+    /// A GGUF location that does not name one complete model (a missing split part, several models in a folder).
+    case ggufSet(path: String, reason: String)
     case corruptTensor(path: String, tensor: String, reason: String)
     case unsupportedDType(path: String, tensor: String, dtype: String)
     case missingTensor(name: String, directory: String)
@@ -17,6 +20,8 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
         case .fileNotFound(let path): "\(path): file not found"
         case .unreadable(let path, let reason): "\(path): cannot read: \(reason)"
         case .corruptHeader(let path, let reason): "\(path): corrupt safetensors header: \(reason)"
+        case .corruptGGUF(let path, let reason): "\(path): corrupt GGUF file: \(reason)"
+        case .ggufSet(let path, let reason): "\(path): \(reason)"
         case .corruptTensor(let path, let tensor, let reason): "\(path): tensor '\(tensor)': \(reason)"
         case .unsupportedDType(let path, let tensor, let dtype): "\(path): tensor '\(tensor)' has unsupported dtype \(dtype)"
         case .missingTensor(let name, let directory): "\(directory): checkpoint has no tensor '\(name)'"

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Server
 import Models
 import OrderedJSON
 import OutputParsers
@@ -110,12 +111,12 @@ final class ChatSession {
     /// Loads the tokenizer and chat template from the model's folder (and checks, as the server
     /// does, that every token has an embedding row).
     convenience init(model: GLM4MoEModel, directory: URL, settings: Settings) throws {
-        let tokenizer = try Tokenizer.load(modelDirectory: directory)
+        let tokenizer = try ModelAssets.tokenizer(at: directory, gguf: model.checkpoint.gguf)
         guard tokenizer.vocabularySize <= model.config.vocabSize else {
             throw ChatError("the tokenizer has \(tokenizer.vocabularySize) tokens but the model only "
                             + "\(model.config.vocabSize) embedding rows")
         }
-        try self.init(model: model, tokenizer: tokenizer, template: try ChatTemplateLoader.load(modelDirectory: directory),
+        try self.init(model: model, tokenizer: tokenizer, template: try ModelAssets.chatTemplate(at: directory, gguf: model.checkpoint.gguf),
                       settings: settings)
     }
 

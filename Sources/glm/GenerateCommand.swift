@@ -1,6 +1,8 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Weights
+import Server
 import Sampling
 import Tokenizers
 
@@ -63,10 +65,10 @@ struct GenerateCommand: ParsableCommand {
     /// the generated text after it; with speculative decoding, how many drafts were kept, on stderr.
     func run() throws {
         let directory = try model.directory()
-        let hasTokenizer = ["tokenizer.json", "tokenizer.model"].contains {
+        let hasTokenizer = GGUFModelFiles.isGGUF(directory) || ["tokenizer.json", "tokenizer.model"].contains {
             FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path)
         }
-        let tokenizer = prompt != nil || hasTokenizer ? try Tokenizer.load(modelDirectory: directory) : nil
+        let tokenizer = prompt != nil || hasTokenizer ? try ModelAssets.tokenizer(at: directory) : nil
         let ids = try prompt.map { tokenizer!.encode($0) } ?? parseTokenList(promptTokens ?? "", option: "--prompt-tokens")
         let glm = try model.loadModel(from: directory)
         for note in speculative.notes { printError("note: \(note)") }

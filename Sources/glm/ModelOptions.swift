@@ -1,6 +1,7 @@
 import ArgumentParser
 import DemoModel
 import Foundation
+import Server
 import Kernels
 import Models
 import OrderedJSON
@@ -10,7 +11,7 @@ import Weights
 /// Options every model-running command shares.
 struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("model-path"),
-            help: "A Hugging Face checkpoint folder (config.json, *.safetensors); default: the embedded \(DemoModel.name) model.")
+            help: "A Hugging Face checkpoint folder (config.json, *.safetensors), a GGUF file (any part of a split one) or folder, or a cached repo id (owner/name, owner/name:Q4_K_M for GGUF repos); default: the embedded \(DemoModel.name) model.")
     var modelPath: String?
 
     @Option(help: "Worker threads for the kernels (default: all cores).")
@@ -54,7 +55,7 @@ func modelDirectory(_ modelPath: String?) throws -> URL {
         printError("Using the embedded demo model \(DemoModel.name) (\(directory.path)); --model-path selects a real checkpoint.")
         return directory
     }
-    return URL(fileURLWithPath: (modelPath as NSString).expandingTildeInPath)
+    do { return try ModelLocator.resolve(modelPath) } catch let error as ModelLocatorError { throw ValidationError(error.message) }
 }
 
 func printError(_ message: String) {

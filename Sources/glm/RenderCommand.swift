@@ -1,6 +1,7 @@
 import ArgumentParser
 import DemoModel
 import Foundation
+import Server
 import OrderedJSON
 import Templates
 
@@ -42,8 +43,8 @@ struct RenderCommand: ParsableCommand {
     var chatTemplate: String?
 
     func run() throws {
-        let template = try ChatTemplateLoader.load(modelDirectory: try modelDirectory(modelPath),
-                                                   overrideFile: chatTemplate.map { URL(fileURLWithPath: $0) })
+        let template = try ModelAssets.chatTemplate(at: try modelDirectory(modelPath),
+                                                    overrideFile: chatTemplate.map { URL(fileURLWithPath: $0) })
         let conversation = try ChatInput.parseConversation(try readJSONFile(messages, option: "--messages"))
         var toolList = conversation.tools
         if let tools {

@@ -12,6 +12,7 @@
 import ArgumentParser
 import DemoModel
 import Foundation
+import Server
 import Tokenizers
 
 struct TokenizeCommand: ParsableCommand {
@@ -49,7 +50,7 @@ struct TokenizeCommand: ParsableCommand {
     func run() throws {
         let directory = try modelDirectory(modelPath)
         let loadStart = cpuSeconds()
-        let tokenizer = try Tokenizer.load(modelDirectory: directory)
+        let tokenizer = try ModelAssets.tokenizer(at: directory)
         let loadSeconds = cpuSeconds() - loadStart
         let input: String
         if let text {
@@ -129,7 +130,7 @@ struct DetokenizeCommand: ParsableCommand {
     func validate() throws { _ = try Self.parseIds(ids) }
 
     func run() throws {
-        let tokenizer = try Tokenizer.load(modelDirectory: try modelDirectory(modelPath))
+        let tokenizer = try ModelAssets.tokenizer(at: try modelDirectory(modelPath))
         print(tokenizer.decode(try Self.parseIds(ids), skipSpecialTokens: skipSpecialTokens))
     }
 }

@@ -30,9 +30,34 @@ enum {
     GLM_DTYPE_BF16 = 1,
     GLM_DTYPE_F16 = 2,
     GLM_DTYPE_F8E4M3 = 3,
+    // ggml's block formats (GGUF), ../shared/spec/gguf.md §4: a row is cols / block elements
+    // whole blocks (`glm_dtype_block_elements`, `glm_dtype_block_bytes`).
+    GLM_DTYPE_Q4_0 = 10,
+    GLM_DTYPE_Q4_1 = 11,
+    GLM_DTYPE_Q5_0 = 12,
+    GLM_DTYPE_Q5_1 = 13,
+    GLM_DTYPE_Q8_0 = 14,
+    GLM_DTYPE_Q2_K = 15,
+    GLM_DTYPE_Q3_K = 16,
+    GLM_DTYPE_Q4_K = 17,
+    GLM_DTYPE_Q5_K = 18,
+    GLM_DTYPE_Q6_K = 19,
+    GLM_DTYPE_IQ4_NL = 20,
+    GLM_DTYPE_IQ4_XS = 21,
 };
 
-/// A [rows, cols] row-major weight matrix in its stored dtype. FP8 weights carry either one
+/// Elements per block of a dtype (1 for f32, bf16, f16 and fp8).
+int64_t glm_dtype_block_elements(int32_t dtype);
+/// Bytes per block of a dtype.
+int64_t glm_dtype_block_bytes(int32_t dtype);
+/// Bytes of one row of `cols` elements (a multiple of the block size).
+int64_t glm_dtype_row_bytes(int32_t dtype, int64_t cols);
+/// Widens `count` values (whole blocks) of any dtype to f32, bit-identical to gguf-py's
+/// dequantisation for the block formats (no fp8 scale).
+void glm_dequantize(const void *src, int32_t dtype, int64_t count, float *out);
+
+/// A [rows, cols] row-major weight matrix in its stored dtype (rows of whole blocks for the
+/// block formats). FP8 weights carry either one
 /// scale per row (`row_scale`, [rows]) or one per block (`block_scale`,
 /// [ceil(rows/block), ceil(cols/block)]); the dequantised value is fp8 * scale.
 typedef struct {
