@@ -162,6 +162,23 @@ void glm_matrix_row_f32(const glm_matrix *w, int64_t row, float *out) {
     widen_row_portable(w, row, 0, w->cols, out);
 }
 
+static const float unit_scale = 1.0f;
+
+/// The scales of FP8 row `row` for the gemv kernels: column c takes (*scales)[c / *block].
+static inline void fp8_scales(const glm_matrix *w, int64_t row, const float **scales, int64_t *block) {
+    if (w->row_scale) {
+        *scales = w->row_scale + row;
+    } else if (w->block_scale) {
+        *scales = w->block_scale + (row / w->block) * ((w->cols + w->block - 1) / w->block);
+        *block = w->block;
+    } else {
+        *scales = &unit_scale;
+    }
+}
+
+/// FP8 takes the gemv regime when each 16-column chunk lies inside one scale block.
+static inline int fp8_gemv_ok(const glm_matrix *w) { return !w->block_scale || w->block % 16 == 0; }
+
 // Per-thread scratch for widened panels; grows as needed and lives as long as the thread.
 static _Thread_local float *scratch = NULL;
 static _Thread_local size_t scratch_floats = 0;
@@ -197,8 +214,19 @@ static void gemv_rows_portable(const glm_matrix *w, const float *x, int64_t toke
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")))
 #define INLINE512 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")))
 
+/// FP8 E4M3 bytes to the f16 bit patterns of their values / 256: sign to bit 15, exponent and
+/// mantissa shifted in whole, so normals and subnormals alike come out exact (E4M3's bias is 7,
+/// f16's 15: eight binades apart). Callers fold the 256 into the scale.
+INLINE512 __m512 fp8x16_over_256(__m128i bytes) {
+    __m256i h = _mm256_cvtepu8_epi16(bytes);
+    __m256i bits = _mm256_or_si256(_mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi16(0x80)), 8),
+                                   _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi16(0x7F)), 7));
+    return _mm512_cvtph_ps(bits);
+}
+
 INLINE512 __m512 load16(const void *base, int64_t i, int32_t dtype, __mmask16 m) {
     switch (dtype) {
+    case GLM_DTYPE_F8E4M3: return fp8x16_over_256(_mm_maskz_loadu_epi8(m, (const uint8_t *)base + i));
     case GLM_DTYPE_BF16: {
         __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)base + i);
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
@@ -212,6 +240,7 @@ INLINE512 __m512 load16(const void *base, int64_t i, int32_t dtype, __mmask16 m)
 
 INLINE512 __m512 load16_full(const void *base, int64_t i, int32_t dtype) {
     switch (dtype) {
+    case GLM_DTYPE_F8E4M3: return fp8x16_over_256(_mm_loadu_si128((const __m128i *)((const uint8_t *)base + i)));
     case GLM_DTYPE_BF16: {
         __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)base + i));
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
@@ -224,18 +253,23 @@ INLINE512 __m512 load16_full(const void *base, int64_t i, int32_t dtype) {
 }
 
 /// Two weight rows against `nt` tokens at once; `nt` and `dtype` are constants at each call
-/// site so the accumulators stay in registers.
+/// site so the accumulators stay in registers. FP8 rows are scaled by s0/s1[c / block] (see
+/// `fp8_scales`); the other dtypes ignore them.
 INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t cols, const float *x,
-                     int64_t ldx, int nt, float out[2][GEMV_GROUP]) {
+                     int64_t ldx, int nt, float out[2][GEMV_GROUP], const float *s0, const float *s1, int64_t block) {
     __m512 acc0[GEMV_GROUP], acc1[GEMV_GROUP];
     for (int t = 0; t < nt; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
     int64_t c = 0;
-    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : 2;
+    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
     for (; c + 16 <= cols; c += 16) {
         // Weight rows stream from memory once; prefetch ahead so more lines are in flight.
         _mm_prefetch((const char *)r0p + (c + 256) * esize, _MM_HINT_T0);
         _mm_prefetch((const char *)r1p + (c + 256) * esize, _MM_HINT_T0);
         __m512 w0 = load16_full(r0p, c, dtype), w1 = load16_full(r1p, c, dtype);
+        if (dtype == GLM_DTYPE_F8E4M3) {
+            w0 = _mm512_mul_ps(w0, _mm512_set1_ps(s0[c / block] * 256.0f));
+            w1 = _mm512_mul_ps(w1, _mm512_set1_ps(s1[c / block] * 256.0f));
+        }
         for (int t = 0; t < nt; t++) {
             __m512 xv = _mm512_loadu_ps(x + t * ldx + c);
             acc0[t] = _mm512_fmadd_ps(w0, xv, acc0[t]);
@@ -245,6 +279,10 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
     if (c < cols) {
         __mmask16 m = (__mmask16)((1u << (cols - c)) - 1);
         __m512 w0 = load16(r0p, c, dtype, m), w1 = load16(r1p, c, dtype, m);
+        if (dtype == GLM_DTYPE_F8E4M3) {
+            w0 = _mm512_mul_ps(w0, _mm512_set1_ps(s0[c / block] * 256.0f));
+            w1 = _mm512_mul_ps(w1, _mm512_set1_ps(s1[c / block] * 256.0f));
+        }
         for (int t = 0; t < nt; t++) {
             __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + c);
             acc0[t] = _mm512_fmadd_ps(w0, xv, acc0[t]);
@@ -260,7 +298,7 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
 /// One row pair against tokens t0..<t0+NT with KERNEL (gemv2 or gemv2_avx2); writes y (+ bias).
 #define GEMV_PAIR(KERNEL, NT, DT)                                                               \
     case NT: {                                                                                  \
-        KERNEL(row0, row1, DT, w->cols, x + t0 * ldx, ldx, NT, out);                            \
+        KERNEL(row0, row1, DT, w->cols, x + t0 * ldx, ldx, NT, out, s0, s1, block);             \
         for (int t = 0; t < NT; t++) {                                                          \
             y[(t0 + t) * ldy + r] = out[0][t] + (bias ? bias[r] : 0.0f);                        \
             if (rb != r) y[(t0 + t) * ldy + rb] = out[1][t] + (bias ? bias[rb] : 0.0f);         \
@@ -276,6 +314,9 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
     for (int64_t r = r0; r < r1; r += 2) {                                                      \
         int64_t rb = r + 1 < r1 ? r + 1 : r;                                                    \
         const void *row0 = row_start(w, r), *row1 = row_start(w, rb);                           \
+        const float *s0 = NULL, *s1 = NULL;                                                     \
+        int64_t block = INT64_MAX;                                                              \
+        if (DT == GLM_DTYPE_F8E4M3) { fp8_scales(w, r, &s0, &block); fp8_scales(w, rb, &s1, &block); } \
         for (int64_t t0 = 0; t0 < tokens; t0 += GROUP) {                                        \
             switch (tokens - t0 < GROUP ? (int)(tokens - t0) : GROUP) { CASES(DT) }             \
         }                                                                                       \
@@ -285,6 +326,7 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
 #define GEMV_BY_DTYPE(GROUP, CASES)                                                             \
     float out[2][GEMV_GROUP];                                                                   \
     switch (w->dtype) {                                                                         \
+    case GLM_DTYPE_F8E4M3: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_F8E4M3) break;                     \
     case GLM_DTYPE_BF16: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_BF16) break;                         \
     case GLM_DTYPE_F16: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_F16) break;                           \
     default: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_F32) break;                                      \
@@ -305,6 +347,8 @@ AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t
     float out[2][GEMV_GROUP];                                                                   \
     float *pair = thread_scratch((size_t)(2 * w->cols));                                        \
     const void *row0 = pair, *row1 = pair + w->cols;                                            \
+    const float *s0 = NULL, *s1 = NULL;                                                         \
+    int64_t block = INT64_MAX;                                                                  \
     for (int64_t r = r0; r < r1; r += 2) {                                                      \
         int64_t rb = r + 1 < r1 ? r + 1 : r;                                                    \
         widen_row_portable(w, r, 0, w->cols, pair);                                             \
@@ -395,8 +439,17 @@ AVX512 static void gemm_panel_avx512(const glm_matrix *w, const float *xt, int64
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define INLINE2 static inline __attribute__((always_inline, target("avx2,fma,f16c")))
 
+/// As `fp8x16_over_256`, for 8 bytes.
+INLINE2 __m256 fp8x8_over_256(__m128i bytes) {
+    __m128i h = _mm_cvtepu8_epi16(bytes);
+    __m128i bits = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(h, _mm_set1_epi16(0x80)), 8),
+                                _mm_slli_epi16(_mm_and_si128(h, _mm_set1_epi16(0x7F)), 7));
+    return _mm256_cvtph_ps(bits);
+}
+
 INLINE2 __m256 load8_full(const void *base, int64_t i, int32_t dtype) {
     switch (dtype) {
+    case GLM_DTYPE_F8E4M3: return fp8x8_over_256(_mm_loadl_epi64((const __m128i *)((const uint8_t *)base + i)));
     case GLM_DTYPE_BF16: {
         __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)base + i));
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
@@ -416,6 +469,11 @@ INLINE2 __m256i lanes_below(int64_t n) {
 /// The last n < 8 values of a row from column i, widened, zeros beyond.
 INLINE2 __m256 load8_tail(const void *base, int64_t i, int32_t dtype, int64_t n) {
     if (dtype == GLM_DTYPE_F32) return _mm256_maskload_ps((const float *)base + i, lanes_below(n));
+    if (dtype == GLM_DTYPE_F8E4M3) {
+        uint8_t bytes[16] = {0};
+        memcpy(bytes, (const uint8_t *)base + i, (size_t)n);
+        return fp8x8_over_256(_mm_loadu_si128((const __m128i *)bytes));
+    }
     float tmp[8] = {0};
     glm_convert_to_f32((const uint16_t *)base + i, dtype, n, tmp);
     return _mm256_loadu_ps(tmp);
@@ -433,17 +491,21 @@ enum { GEMV_GROUP_AVX2 = 2, TILE_R_AVX2 = 6 };
 /// Two weight rows against `nt` ≤ 2 tokens; columns alternate between two accumulators per
 /// (row, token). `nt` and `dtype` are constants at each call site.
 INLINE2 void gemv2_avx2(const void *r0p, const void *r1p, int32_t dtype, int64_t cols, const float *x,
-                        int64_t ldx, int nt, float out[2][GEMV_GROUP]) {
+                        int64_t ldx, int nt, float out[2][GEMV_GROUP], const float *s0, const float *s1, int64_t block) {
     __m256 a0[GEMV_GROUP_AVX2][2], a1[GEMV_GROUP_AVX2][2];
     for (int t = 0; t < nt; t++)
         for (int s = 0; s < 2; s++) { a0[t][s] = _mm256_setzero_ps(); a1[t][s] = _mm256_setzero_ps(); }
-    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : 2;
+    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
     int64_t c = 0;
     for (; c + 16 <= cols; c += 16) {
         _mm_prefetch((const char *)r0p + (c + 256) * esize, _MM_HINT_T0);
         _mm_prefetch((const char *)r1p + (c + 256) * esize, _MM_HINT_T0);
         for (int s = 0; s < 2; s++) {
             __m256 w0 = load8_full(r0p, c + 8 * s, dtype), w1 = load8_full(r1p, c + 8 * s, dtype);
+            if (dtype == GLM_DTYPE_F8E4M3) {
+                w0 = _mm256_mul_ps(w0, _mm256_set1_ps(s0[c / block] * 256.0f));
+                w1 = _mm256_mul_ps(w1, _mm256_set1_ps(s1[c / block] * 256.0f));
+            }
             for (int t = 0; t < nt; t++) {
                 __m256 xv = _mm256_loadu_ps(x + t * ldx + c + 8 * s);
                 a0[t][s] = _mm256_fmadd_ps(w0, xv, a0[t][s]);
@@ -455,6 +517,10 @@ INLINE2 void gemv2_avx2(const void *r0p, const void *r1p, int32_t dtype, int64_t
         int64_t n = cols - c < 8 ? cols - c : 8;
         __m256 w0 = n == 8 ? load8_full(r0p, c, dtype) : load8_tail(r0p, c, dtype, n);
         __m256 w1 = n == 8 ? load8_full(r1p, c, dtype) : load8_tail(r1p, c, dtype, n);
+        if (dtype == GLM_DTYPE_F8E4M3) {
+            w0 = _mm256_mul_ps(w0, _mm256_set1_ps(s0[c / block] * 256.0f));
+            w1 = _mm256_mul_ps(w1, _mm256_set1_ps(s1[c / block] * 256.0f));
+        }
         for (int t = 0; t < nt; t++) {
             __m256 xv = _mm256_maskload_ps(x + t * ldx + c, lanes_below(n));
             a0[t][0] = _mm256_fmadd_ps(w0, xv, a0[t][0]);
@@ -481,6 +547,21 @@ AVX2 static void gemv_dequantised_avx2(const glm_matrix *w, const float *x, int6
 
 /// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats (AVX-512 and AVX2 panels).
 AVX2 static void widen_rows_avx2(const glm_matrix *w, int64_t r0, int64_t rows, float *out, int64_t ld) {
+    if (w->dtype == GLM_DTYPE_F8E4M3 && (!w->block_scale || w->block % 8 == 0)) {
+        for (int64_t r = 0; r < rows; r++) {
+            const float *scales;
+            int64_t block = INT64_MAX, c = 0;
+            fp8_scales(w, r0 + r, &scales, &block);
+            const void *src = row_start(w, r0 + r);
+            float *dst = out + r * ld;
+            for (; c + 8 <= w->cols; c += 8) {
+                __m256 v = load8_full(src, c, GLM_DTYPE_F8E4M3);
+                _mm256_storeu_ps(dst + c, _mm256_mul_ps(v, _mm256_set1_ps(scales[c / block] * 256.0f)));
+            }
+            if (c < w->cols) widen_row_portable(w, r0 + r, c, w->cols - c, dst + c);
+        }
+        return;
+    }
     if (w->dtype == GLM_DTYPE_F8E4M3 || is_block_format(w->dtype)) {
         for (int64_t r = 0; r < rows; r++) widen_row_portable(w, r0 + r, 0, w->cols, out + r * ld);
         return;
@@ -589,11 +670,11 @@ static void run_gemv(const matmul_job *job, int64_t task) {
         else gemv_dequantised_avx2(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
         return;
     }
-    if (job->isa == ISA_AVX512 && job->w->dtype != GLM_DTYPE_F8E4M3) {
+    if (job->isa == ISA_AVX512) {
         gemv_rows_avx512(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
         return;
     }
-    if (job->isa == ISA_AVX2 && job->w->dtype != GLM_DTYPE_F8E4M3) {
+    if (job->isa == ISA_AVX2) {
         gemv_rows_avx2(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
         return;
     }
@@ -645,7 +726,7 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
         if (it->w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
         if (it->tokens > 0 && it->w->rows > 0) {
             job->gemv = it->tokens <= (isa == ISA_AVX512 ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
-                        it->w->dtype != GLM_DTYPE_F8E4M3;
+                        (it->w->dtype != GLM_DTYPE_F8E4M3 || fp8_gemv_ok(it->w));
             if (job->gemv) {
                 // Several chunks per thread balance uneven progress; even-sized for gemv2.
                 int64_t chunks = threads * 4;

@@ -20,7 +20,7 @@ struct RenderCommand: ParsableCommand {
     )
 
     @Option(name: .customLong("model-path"),
-            help: "Model folder (chat_template.jinja, or chat_template in tokenizer_config.json); default: the embedded \(DemoModel.name) model.")
+            help: "Model folder (chat_template.jinja, or chat_template in tokenizer_config.json), or a GGUF model (tokenizer.chat_template); default: the embedded \(DemoModel.name) model.")
     var modelPath: String?
 
     @Option(help: "JSON file: an array of messages, or an object with \"messages\" and optional \"tools\".")

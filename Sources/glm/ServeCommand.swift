@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     // MARK: Model
 
     @Option(name: .customLong("model-path"), help: ArgumentHelp(
-        "A checkpoint folder, or a Hugging Face repo id present in the local Hugging Face cache.",
+        "A checkpoint folder, a GGUF file (any part of a split one) or folder, or a Hugging Face repo id present in the local Hugging Face cache (owner/name:Q4_K_M picks a GGUF quant).",
         discussion: "The cache is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. "
             + "Without --model-path the embedded \(DemoModel.name) model is served."))
     var modelPath: String?

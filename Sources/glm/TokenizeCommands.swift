@@ -21,7 +21,7 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Print the token ids of a text as a JSON array.")
 
     @Option(name: .customLong("model-path"),
-            help: "Model folder with tokenizer.json, or tokenizer.model + tokenizer_config.json; default: the embedded \(DemoModel.name) model.")
+            help: "Model folder with tokenizer.json, or tokenizer.model + tokenizer_config.json, or a GGUF model; default: the embedded \(DemoModel.name) model.")
     var modelPath: String?
 
     @Option(help: "The text to tokenize.")
@@ -107,7 +107,7 @@ struct DetokenizeCommand: ParsableCommand {
         abstract: "Print the text of comma-separated token ids.")
 
     @Option(name: .customLong("model-path"),
-            help: "Model folder with tokenizer.json, or tokenizer.model + tokenizer_config.json; default: the embedded \(DemoModel.name) model.")
+            help: "Model folder with tokenizer.json, or tokenizer.model + tokenizer_config.json, or a GGUF model; default: the embedded \(DemoModel.name) model.")
     var modelPath: String?
 
     @Option(help: "Token ids, comma-separated (brackets and spaces allowed), e.g. 9703,11,1879,0.")

@@ -22,13 +22,40 @@ struct KernelParityTests {
                 case .f32: bytes.storeBytes(of: v, toByteOffset: i * 4, as: Float.self)
                 case .bf16: bytes.storeBytes(of: UInt16(v.bitPattern >> 16), toByteOffset: i * 2, as: UInt16.self)
                 case .f16: bytes.storeBytes(of: Float16(v).bitPattern, toByteOffset: i * 2, as: UInt16.self)
-                case .f8e4m3: bytes.storeBytes(of: UInt8(truncatingIfNeeded: rng.next()) & 0x77, toByteOffset: i, as: UInt8.self)
+                // Either sign, every exponent but the NaN one (subnormals included).
+                case .f8e4m3: bytes.storeBytes(of: UInt8(truncatingIfNeeded: rng.next()) & 0xF7, toByteOffset: i, as: UInt8.self)
                 default: fatalError("test dtype")
                 }
             }
             let view = TensorView(name: "w", dtype: dtype, shape: [rows, cols], data: UnsafeRawPointer(bytes),
                                   byteCount: rows * cols * dtype.byteSize, path: "test")
             matrix = try WeightMatrix(view, scale: scale)
+        }
+
+        /// Random blocks of a ggml block format whose scale fields (f16) are set to small
+        /// positive values, so every element is finite.
+        init(rows: Int, cols: Int, blocks dtype: DType, seed: UInt64) throws {
+            var rng = SplitMix(seed)
+            let count = rows * (cols / dtype.blockElements), size = dtype.byteSize
+            bytes = .allocate(byteCount: count * size, alignment: 64)
+            for i in 0..<count * size { bytes.storeBytes(of: UInt8(truncatingIfNeeded: rng.next()), toByteOffset: i, as: UInt8.self) }
+            let scaleOffsets: [Int] = switch dtype {
+            case .q4_0, .q5_0, .q8_0, .iq4_NL, .iq4_XS: [0]
+            case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
+            case .q2_K: [80, 82]
+            case .q3_K: [108]
+            case .q6_K: [208]
+            default: fatalError("test dtype")
+            }
+            for b in 0..<count {
+                for offset in scaleOffsets {
+                    let d = Float16(0.001 + abs(rng.float()) * 0.01)
+                    bytes.storeBytes(of: d.bitPattern, toByteOffset: b * size + offset, as: UInt16.self)
+                }
+            }
+            let view = TensorView(name: "w", dtype: dtype, shape: [rows, cols], data: UnsafeRawPointer(bytes),
+                                  byteCount: count * size, path: "test")
+            matrix = try WeightMatrix(view)
         }
         deinit { bytes.deallocate() }
     }
@@ -82,9 +109,26 @@ struct KernelParityTests {
             let blocks = ((shape.rows + block - 1) / block) * ((shape.cols + block - 1) / block)
             let perBlock = try Matrix(rows: shape.rows, cols: shape.cols, dtype: .f8e4m3,
                                       scale: .perBlock(FloatVector((0..<blocks).map { _ in abs(rng.float()) + 0.1 }), block: block), seed: UInt64(i))
-            for tokens in [1, 4, 9] {
+            for tokens in [1, 4, 9, 17] {
                 check(perRow, tokens: tokens, bias: false, label: "fp8 row \(shape)")
                 check(perBlock, tokens: tokens, bias: true, label: "fp8 block \(shape)")
+            }
+        }
+    }
+
+    static let blockFormats: [DType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_XS]
+
+    @Test("matmul over ggml block formats matches dequantise-then-f32, in every instruction set", arguments: blockFormats)
+    func blockFormat(_ dtype: DType) throws {
+        let n = dtype.blockElements
+        for (i, shape) in [(1, n), (7, 2 * n), (33, 3 * n), (50, n)].enumerated() {
+            let m = try Matrix(rows: shape.0, cols: shape.1, blocks: dtype, seed: UInt64(i))
+            for force in [0, 1, 2] {  // the widest ISA, AVX2, portable
+                let avx2 = glm_force_avx2(force == 1 ? 1 : 0), portable = glm_force_portable(force == 2 ? 1 : 0)
+                defer { glm_force_avx2(avx2); glm_force_portable(portable) }
+                for tokens in [1, 2, 5, 9, 17, 20] {
+                    check(m, tokens: tokens, bias: tokens % 2 == 1, label: "\(dtype) \(shape) \(CPUBackend.isa) force \(force)")
+                }
             }
         }
     }
