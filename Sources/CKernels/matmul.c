@@ -10,6 +10,7 @@
 // Each has an AVX-512 and an AVX2 version, chosen at run time, and a portable one.
 // Most time in a forward pass is spent in these two loops.
 #include "CKernels.h"
+#include "quant_dot.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -121,6 +122,20 @@ static int use_avx2(void) {
                    __builtin_cpu_supports("f16c");
     }
     return isa_avx2 && !forced_portable;
+#else
+    return 0;
+#endif
+}
+
+/// vpdpbusd on 256-bit vectors (AVX512-VNNI with VL), for the block-format dot products.
+static int use_vnni(void) {
+#if defined(__x86_64__)
+    static int vnni = -1;
+    if (vnni < 0) {
+        __builtin_cpu_init();
+        vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+    }
+    return vnni && use_avx512();
 #else
     return 0;
 #endif
@@ -341,27 +356,6 @@ AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t
     GEMV_BY_DTYPE(GEMV_GROUP, GEMV_CASES_AVX512)
 }
 
-/// The gemv regime for block formats with f32 activations: each row pair is dequantised into
-/// scratch once, then multiplied against the tokens as f32 rows.
-#define GEMV_DEQUANTISED(GROUP, CASES)                                                          \
-    float out[2][GEMV_GROUP];                                                                   \
-    float *pair = thread_scratch((size_t)(2 * w->cols));                                        \
-    const void *row0 = pair, *row1 = pair + w->cols;                                            \
-    const float *s0 = NULL, *s1 = NULL;                                                         \
-    int64_t block = INT64_MAX;                                                                  \
-    for (int64_t r = r0; r < r1; r += 2) {                                                      \
-        int64_t rb = r + 1 < r1 ? r + 1 : r;                                                    \
-        widen_row_portable(w, r, 0, w->cols, pair);                                             \
-        widen_row_portable(w, rb, 0, w->cols, pair + w->cols);                                  \
-        for (int64_t t0 = 0; t0 < tokens; t0 += GROUP) {                                        \
-            switch (tokens - t0 < GROUP ? (int)(tokens - t0) : GROUP) { CASES(GLM_DTYPE_F32) }  \
-        }                                                                                       \
-    }
-
-AVX512 static void gemv_dequantised_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
-                                           float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
-    GEMV_DEQUANTISED(GEMV_GROUP, GEMV_CASES_AVX512)
-}
 
 // Widening is a conversion bound by memory reads; the AVX2 version serves the AVX-512 panels too.
 __attribute__((target("avx2,fma,f16c"))) static void widen_rows_avx2(const glm_matrix *w, int64_t r0, int64_t rows,
@@ -540,11 +534,6 @@ AVX2 static void gemv_rows_avx2(const glm_matrix *w, const float *x, int64_t tok
     GEMV_BY_DTYPE(GEMV_GROUP_AVX2, GEMV_CASES_AVX2)
 }
 
-AVX2 static void gemv_dequantised_avx2(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
-                                       float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
-    GEMV_DEQUANTISED(GEMV_GROUP_AVX2, GEMV_CASES_AVX2)
-}
-
 /// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats (AVX-512 and AVX2 panels).
 AVX2 static void widen_rows_avx2(const glm_matrix *w, int64_t r0, int64_t rows, float *out, int64_t ld) {
     if (w->dtype == GLM_DTYPE_F8E4M3 && (!w->block_scale || w->block % 8 == 0)) {
@@ -652,24 +641,49 @@ typedef struct {
     const glm_matrix *w;
     const float *x;
     const float *xt;  // packed Xᵀ for the gemm regime
+    const glm_q8_row *q8;  // [tokens] int8 activations for block formats in the gemv regime
+    void *q8_buffer;
     int64_t tokens, ldx, ldy, rows_per_task, tasks;
     float *y;
     const float *bias;
     int gemv;
     int isa;  // ISA_* chosen by the calling thread
+    int qdot_isa;  // glm_qdot's isa argument
 } matmul_job;
 
 enum { ISA_PORTABLE, ISA_AVX2, ISA_AVX512 };
 
+/// Block formats in the gemv regime: every row is dotted with each token's int8 activations
+/// while it is in L1.
+static void gemv_rows_quantised(const matmul_job *job, int64_t r0, int64_t r1) {
+    const glm_matrix *w = job->w;
+    for (int64_t r = r0; r < r1; r++) {
+        const char *row = row_start(w, r);
+        float b = job->bias ? job->bias[r] : 0.0f;
+        for (int64_t t = 0; t < job->tokens; t++)
+            job->y[t * job->ldy + r] = glm_qdot(w->dtype, row, &job->q8[t], w->cols, job->qdot_isa) + b;
+    }
+}
+
+/// Quantises each token of x to int8 once for `job` (items with the same input share it).
+static void quantise_activations(matmul_job *job) {
+    int64_t n = job->w->cols, bytes = (glm_q8_row_bytes(n) + 63) & ~(int64_t)63;
+    size_t total = (size_t)(job->tokens * bytes) + (((size_t)job->tokens * sizeof(glm_q8_row) + 63) & ~(size_t)63);
+    char *buffer = aligned_alloc(64, total);
+    glm_q8_row *rows = (glm_q8_row *)(buffer + job->tokens * bytes);
+    for (int64_t t = 0; t < job->tokens; t++) rows[t] = glm_quantize_q8(job->x + t * job->ldx, n, buffer + t * bytes);
+    job->q8 = rows;
+    job->q8_buffer = buffer;
+}
+
 static void run_gemv(const matmul_job *job, int64_t task) {
     int64_t r0 = task * job->rows_per_task, r1 = r0 + job->rows_per_task;
     if (r1 > job->w->rows) r1 = job->w->rows;
-#if defined(__x86_64__)
-    if (is_block_format(job->w->dtype) && job->isa != ISA_PORTABLE) {
-        if (job->isa == ISA_AVX512) gemv_dequantised_avx512(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
-        else gemv_dequantised_avx2(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
+    if (job->q8) {
+        gemv_rows_quantised(job, r0, r1);
         return;
     }
+#if defined(__x86_64__)
     if (job->isa == ISA_AVX512) {
         gemv_rows_avx512(job->w, job->x, job->tokens, job->ldx, job->y, job->ldy, job->bias, r0, r1);
         return;
@@ -722,11 +736,19 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
     for (int64_t i = 0; i < count; i++) {
         const glm_matmul_item *it = &items[i];
         matmul_job *job = &jobs[i];
-        *job = (matmul_job){it->w, it->x, NULL, it->tokens, it->ldx, it->ldy, 0, 0, it->y, it->bias, 0, isa};
+        *job = (matmul_job){it->w, it->x, NULL, NULL, NULL, it->tokens, it->ldx, it->ldy, 0, 0, it->y, it->bias, 0, isa,
+                            isa == ISA_PORTABLE ? 0 : use_vnni() ? 2 : 1};
         if (it->w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
         if (it->tokens > 0 && it->w->rows > 0) {
             job->gemv = it->tokens <= (isa == ISA_AVX512 ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
                         (it->w->dtype != GLM_DTYPE_F8E4M3 || fp8_gemv_ok(it->w));
+            if (job->gemv && is_block_format(it->w->dtype)) {
+                for (int64_t j = 0; j < i && !job->q8; j++) {
+                    if (jobs[j].q8 && jobs[j].x == it->x && jobs[j].tokens == it->tokens && jobs[j].ldx == it->ldx &&
+                        jobs[j].w->cols == it->w->cols) job->q8 = jobs[j].q8;
+                }
+                if (!job->q8) quantise_activations(job);
+            }
             if (job->gemv) {
                 // Several chunks per thread balance uneven progress; even-sized for gemv2.
                 int64_t chunks = threads * 4;
@@ -754,6 +776,7 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
         int shared = 0;
         for (int64_t j = 0; j < i; j++) shared |= jobs[j].xt == jobs[i].xt;
         if (jobs[i].xt && !shared) free((void *)jobs[i].xt);
+        free(jobs[i].q8_buffer);
     }
     free(jobs);
     free(first_task);

@@ -1,0 +1,191 @@
+// Block-format weights · int8 activations. Every format is written as w = A·c − B per 16
+// weights (c a small integer code, A and B floats from the block's scales), so a dot product is
+// Σ_16 d_x·(A·Σ c·q − B·Σ q) with integer inner sums, as llama.cpp computes them
+// (../shared/spec/gguf.md §6). The portable path unpacks codes with `unpack_block`; the SIMD
+// paths (quant_dot_simd.h, once for AVX2 and once for VNNI) unpack in registers and sum with
+// vpmaddubsw/vpdpbusd. All paths agree up to float summation order.
+#include "quant_dot.h"
+#include "CKernels.h"
+#include <math.h>
+#include <string.h>
+
+static const int8_t iq4_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+static inline float half(const uint8_t *p) {
+    float f;
+    glm_convert_to_f32(p, GLM_DTYPE_F16, 1, &f);
+    return f;
+}
+
+int64_t glm_q8_row_bytes(int64_t n) { return n + n / 32 * 4 + n / 16 * 2 + 64; }
+
+glm_q8_row glm_quantize_q8(const float *x, int64_t n, void *buffer) {
+    int8_t *qs = buffer;
+    float *d = (float *)(qs + n);
+    int16_t *sum16 = (int16_t *)(d + n / 32);
+    for (int64_t b = 0; b < n / 32; b++) {
+        const float *xb = x + 32 * b;
+        float amax = 0;
+        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(xb[i]));
+        float scale = amax / 127.0f, inverse = amax > 0 ? 127.0f / amax : 0.0f;
+        d[b] = scale;
+        for (int h = 0; h < 2; h++) {
+            int sum = 0;
+            for (int i = 16 * h; i < 16 * h + 16; i++) {
+                int q = (int)nearbyintf(xb[i] * inverse);
+                q = q > 127 ? 127 : q < -127 ? -127 : q;
+                qs[32 * b + i] = (int8_t)q;
+                sum += q;
+            }
+            sum16[2 * b + h] = (int16_t)sum;
+        }
+    }
+    return (glm_q8_row){qs, d, sum16};
+}
+
+int glm_qdot_supports(int32_t dtype) { return dtype >= GLM_DTYPE_Q4_0 && dtype <= GLM_DTYPE_IQ4_XS; }
+
+/// The 6-bit scale and min of sub-block j of a Q4_K / Q5_K super-block.
+static inline void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/// Codes c[i] and per-16 A[k], B[k] with w[i] = A[i/16]·c[i] − B[i/16]; returns the elements.
+static int unpack_block(int32_t dtype, const uint8_t *b, int8_t *c, float *A, float *B) {
+    switch (dtype) {
+    case GLM_DTYPE_Q8_0:
+        for (int i = 0; i < 32; i++) c[i] = (int8_t)b[2 + i];
+        A[0] = A[1] = half(b); B[0] = B[1] = 0;
+        return 32;
+    case GLM_DTYPE_Q4_0: case GLM_DTYPE_Q4_1: case GLM_DTYPE_IQ4_NL: {
+        const uint8_t *qs = b + (dtype == GLM_DTYPE_Q4_1 ? 4 : 2);
+        for (int j = 0; j < 16; j++) { c[j] = qs[j] & 0xF; c[j + 16] = qs[j] >> 4; }
+        float d = half(b);
+        A[0] = A[1] = d;
+        B[0] = B[1] = dtype == GLM_DTYPE_Q4_0 ? 8 * d : dtype == GLM_DTYPE_Q4_1 ? -half(b + 2) : 0;
+        if (dtype == GLM_DTYPE_IQ4_NL) for (int i = 0; i < 32; i++) c[i] = iq4_values[c[i]];
+        return 32;
+    }
+    case GLM_DTYPE_Q5_0: case GLM_DTYPE_Q5_1: {
+        int one = dtype == GLM_DTYPE_Q5_1;
+        uint32_t h;
+        memcpy(&h, b + (one ? 4 : 2), 4);
+        const uint8_t *qs = b + (one ? 8 : 6);
+        for (int j = 0; j < 16; j++) {
+            c[j] = (int8_t)((qs[j] & 0xF) | (((h >> j) & 1) << 4));
+            c[j + 16] = (int8_t)((qs[j] >> 4) | (((h >> (j + 16)) & 1) << 4));
+        }
+        float d = half(b);
+        A[0] = A[1] = d;
+        B[0] = B[1] = one ? -half(b + 2) : 16 * d;
+        return 32;
+    }
+    case GLM_DTYPE_Q2_K: {
+        float d = half(b + 80), dmin = half(b + 82);
+        for (int i = 0; i < 256; i++) c[i] = (b[16 + 32 * (i / 128) + i % 32] >> (2 * ((i % 128) / 32))) & 3;
+        for (int k = 0; k < 16; k++) { A[k] = d * (float)(b[k] & 0xF); B[k] = dmin * (float)(b[k] >> 4); }
+        return 256;
+    }
+    case GLM_DTYPE_Q3_K: {
+        const uint8_t *hmask = b, *qs = b + 32, *sc = b + 96;
+        float d = half(b + 108);
+        for (int i = 0; i < 256; i++) {
+            int lo = (qs[32 * (i / 128) + i % 32] >> (2 * ((i % 128) / 32))) & 3, hb = (hmask[i % 32] >> (i / 32)) & 1;
+            c[i] = (int8_t)(lo + 4 * hb);  // code + 4, 0..7
+        }
+        for (int k = 0; k < 16; k++) {
+            int low = k < 8 ? sc[k] & 0xF : sc[k - 8] >> 4, high = (sc[8 + k % 4] >> (2 * (k / 4))) & 3;
+            A[k] = d * (float)((low | high << 4) - 32);
+            B[k] = 4 * A[k];
+        }
+        return 256;
+    }
+    case GLM_DTYPE_Q4_K: case GLM_DTYPE_Q5_K: {
+        int five = dtype == GLM_DTYPE_Q5_K;
+        float d = half(b), dmin = half(b + 2);
+        const uint8_t *scales = b + 4, *qh = b + 16, *qs = b + (five ? 48 : 16);
+        for (int i = 0; i < 256; i++) {
+            int sub = i / 32, byte = qs[32 * (i / 64) + i % 32];
+            int q = sub % 2 ? byte >> 4 : byte & 0xF;
+            if (five) q |= ((qh[i % 32] >> sub) & 1) << 4;
+            c[i] = (int8_t)q;
+        }
+        for (int j = 0; j < 8; j++) {
+            int sc, m;
+            scale_min_k4(j, scales, &sc, &m);
+            A[2 * j] = A[2 * j + 1] = d * (float)sc;
+            B[2 * j] = B[2 * j + 1] = dmin * (float)m;
+        }
+        return 256;
+    }
+    case GLM_DTYPE_Q6_K: {
+        const uint8_t *ql = b, *qh = b + 128;
+        const int8_t *scales = (const int8_t *)(b + 192);
+        float d = half(b + 208);
+        for (int i = 0; i < 256; i++) {
+            int n = i / 128, quarter = (i % 128) / 32, l = i % 32;
+            int low = ql[64 * n + (quarter & 1) * 32 + l], high = (qh[32 * n + l] >> (2 * quarter)) & 3;
+            c[i] = (int8_t)(((quarter >= 2 ? low >> 4 : low & 0xF)) | high << 4);  // code + 32, 0..63
+        }
+        for (int k = 0; k < 16; k++) { A[k] = d * (float)scales[k]; B[k] = 32 * A[k]; }
+        return 256;
+    }
+    case GLM_DTYPE_IQ4_XS: {
+        float d = half(b);
+        uint16_t scales_h = (uint16_t)(b[2] | (b[3] << 8));
+        for (int ib = 0; ib < 8; ib++) {
+            int ls = ((b[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scales_h >> (2 * ib)) & 3) << 4);
+            A[2 * ib] = A[2 * ib + 1] = d * (float)(ls - 32);
+            B[2 * ib] = B[2 * ib + 1] = 0;
+            for (int j = 0; j < 16; j++) {
+                c[32 * ib + j] = iq4_values[b[8 + 16 * ib + j] & 0xF];
+                c[32 * ib + 16 + j] = iq4_values[b[8 + 16 * ib + j] >> 4];
+            }
+        }
+        return 256;
+    }
+    }
+    return 0;
+}
+
+static float qdot_portable(int32_t dtype, const uint8_t *row, const glm_q8_row *x, int64_t n) {
+    int8_t c[256];
+    float A[16], B[16], sum = 0;
+    int64_t bytes = glm_dtype_block_bytes(dtype);
+    for (int64_t i = 0; i < n; row += bytes) {
+        int elements = unpack_block(dtype, row, c, A, B);
+        for (int k = 0; k < elements / 16; k++, i += 16) {
+            int dot = 0;
+            for (int j = 0; j < 16; j++) dot += c[16 * k + j] * x->qs[i + j];
+            sum += x->d[i / 32] * (A[k] * (float)dot - B[k] * (float)x->sum16[i / 16]);
+        }
+    }
+    return sum;
+}
+
+#if defined(__x86_64__)
+#define QD_SUFFIX avx2
+#define QD_TARGET "avx2,fma,f16c"
+#include "quant_dot_simd.h"
+#undef QD_SUFFIX
+#undef QD_TARGET
+#define QD_SUFFIX vnni
+#define QD_TARGET "avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni"
+#define QD_VNNI 1
+#include "quant_dot_simd.h"
+#endif
+
+float glm_qdot(int32_t dtype, const void *row, const glm_q8_row *x, int64_t n, int isa) {
+#if defined(__x86_64__)
+    if (isa == 2) return qdot_vnni(dtype, row, x, n);
+    if (isa == 1) return qdot_avx2(dtype, row, x, n);
+#endif
+    (void)isa;
+    return qdot_portable(dtype, row, x, n);
+}

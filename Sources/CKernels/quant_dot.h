@@ -1,0 +1,29 @@
+// Integer dot products between ggml block-format weight rows and int8 activations (the gemv
+// regime of block-format products). Not part of the public header: matmul.c drives them.
+#ifndef GLM_QUANT_DOT_H
+#define GLM_QUANT_DOT_H
+
+#include <stdint.h>
+
+/// One activation row quantised per 32 elements, as llama.cpp's Q8_0 is but with an f32
+/// scale: x[i] ≈ d[i / 32] · qs[i]. `sum16[k]` is the sum of codes 16k..16k+15, which the
+/// weight formats with an offset or a minimum need (w = A·c − B gives Σ w·x = A·Σ c·q − B·Σ q).
+typedef struct {
+    const int8_t *qs;      // [n]
+    const float *d;        // [n / 32]
+    const int16_t *sum16;  // [n / 16]
+} glm_q8_row;
+
+/// Bytes `glm_quantize_q8` needs for a row of n elements (a multiple of 32).
+int64_t glm_q8_row_bytes(int64_t n);
+/// Quantises x[0..<n] into `buffer` (glm_q8_row_bytes(n) bytes, 32-byte aligned).
+glm_q8_row glm_quantize_q8(const float *x, int64_t n, void *buffer);
+
+/// Σ_i w[i]·x[i] over one weight row of n elements in block format `dtype` against a quantised
+/// activation row. `isa`: 0 portable, 1 AVX2, 2 AVX2 with 256-bit VNNI (vpdpbusd).
+float glm_qdot(int32_t dtype, const void *row, const glm_q8_row *x, int64_t n, int isa);
+
+/// Whether `glm_qdot` supports `dtype` (every block format).
+int glm_qdot_supports(int32_t dtype);
+
+#endif
