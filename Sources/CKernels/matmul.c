@@ -671,7 +671,8 @@ static void quantise_activations(matmul_job *job) {
     size_t total = (size_t)(job->tokens * bytes) + (((size_t)job->tokens * sizeof(glm_q8_row) + 63) & ~(size_t)63);
     char *buffer = aligned_alloc(64, total);
     glm_q8_row *rows = (glm_q8_row *)(buffer + job->tokens * bytes);
-    for (int64_t t = 0; t < job->tokens; t++) rows[t] = glm_quantize_q8(job->x + t * job->ldx, n, buffer + t * bytes);
+    int64_t block = glm_dtype_block_elements(job->w->dtype);
+    for (int64_t t = 0; t < job->tokens; t++) rows[t] = glm_quantize_q8(job->x + t * job->ldx, n, block, buffer + t * bytes);
     job->q8 = rows;
     job->q8_buffer = buffer;
 }
@@ -745,7 +746,8 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
             if (job->gemv && is_block_format(it->w->dtype)) {
                 for (int64_t j = 0; j < i && !job->q8; j++) {
                     if (jobs[j].q8 && jobs[j].x == it->x && jobs[j].tokens == it->tokens && jobs[j].ldx == it->ldx &&
-                        jobs[j].w->cols == it->w->cols) job->q8 = jobs[j].q8;
+                        jobs[j].w->cols == it->w->cols && jobs[j].q8[0].block == glm_dtype_block_elements(it->w->dtype))
+                        job->q8 = jobs[j].q8;
                 }
                 if (!job->q8) quantise_activations(job);
             }

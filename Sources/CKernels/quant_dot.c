@@ -1,6 +1,8 @@
 // Block-format weights · int8 activations. Every format is written as w = A·c − B per 16
 // weights (c a small integer code, A and B floats from the block's scales), so a dot product is
-// Σ_16 d_x·(A·Σ c·q − B·Σ q) with integer inner sums, as llama.cpp computes them
+// Σ_16 d_x·(A·Σ c·q − B·Σ q) with integer inner sums, as llama.cpp computes them. The 32-weight
+// formats take activations scaled per 32, the super-block formats per 256, so that their
+// integer sub-block scales can be applied before any float work
 // (../shared/spec/gguf.md §6). The portable path unpacks codes with `unpack_block`; the SIMD
 // paths (quant_dot_simd.h, once for AVX2 and once for VNNI) unpack in registers and sum with
 // vpmaddubsw/vpdpbusd. All paths agree up to float summation order.
@@ -19,28 +21,27 @@ static inline float half(const uint8_t *p) {
 
 int64_t glm_q8_row_bytes(int64_t n) { return n + n / 32 * 4 + n / 16 * 2 + 64; }
 
-glm_q8_row glm_quantize_q8(const float *x, int64_t n, void *buffer) {
+glm_q8_row glm_quantize_q8(const float *x, int64_t n, int64_t block, void *buffer) {
     int8_t *qs = buffer;
     float *d = (float *)(qs + n);
     int16_t *sum16 = (int16_t *)(d + n / 32);
-    for (int64_t b = 0; b < n / 32; b++) {
-        const float *xb = x + 32 * b;
+    for (int64_t b = 0; b < n / block; b++) {
+        const float *xb = x + block * b;
         float amax = 0;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(xb[i]));
-        float scale = amax / 127.0f, inverse = amax > 0 ? 127.0f / amax : 0.0f;
-        d[b] = scale;
-        for (int h = 0; h < 2; h++) {
-            int sum = 0;
-            for (int i = 16 * h; i < 16 * h + 16; i++) {
-                int q = (int)nearbyintf(xb[i] * inverse);
-                q = q > 127 ? 127 : q < -127 ? -127 : q;
-                qs[32 * b + i] = (int8_t)q;
-                sum += q;
-            }
-            sum16[2 * b + h] = (int16_t)sum;
+        for (int64_t i = 0; i < block; i++) amax = fmaxf(amax, fabsf(xb[i]));
+        float inverse = amax > 0 ? 127.0f / amax : 0.0f;
+        d[b] = amax / 127.0f;
+        for (int64_t i = 0; i < block; i++) {
+            int q = (int)nearbyintf(xb[i] * inverse);
+            qs[block * b + i] = (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
         }
     }
-    return (glm_q8_row){qs, d, sum16};
+    for (int64_t k = 0; k < n / 16; k++) {
+        int sum = 0;
+        for (int i = 0; i < 16; i++) sum += qs[16 * k + i];
+        sum16[k] = (int16_t)sum;
+    }
+    return (glm_q8_row){qs, d, sum16, block};
 }
 
 int glm_qdot_supports(int32_t dtype) { return dtype >= GLM_DTYPE_Q4_0 && dtype <= GLM_DTYPE_IQ4_XS; }
@@ -163,7 +164,7 @@ static float qdot_portable(int32_t dtype, const uint8_t *row, const glm_q8_row *
         for (int k = 0; k < elements / 16; k++, i += 16) {
             int dot = 0;
             for (int j = 0; j < 16; j++) dot += c[16 * k + j] * x->qs[i + j];
-            sum += x->d[i / 32] * (A[k] * (float)dot - B[k] * (float)x->sum16[i / 16]);
+            sum += x->d[i / x->block] * (A[k] * (float)dot - B[k] * (float)x->sum16[i / 16]);
         }
     }
     return sum;

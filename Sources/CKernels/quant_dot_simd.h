@@ -2,8 +2,9 @@
 // this file with QD_SUFFIX / QD_TARGET set (and QD_VNNI for vpdpbusd). 32 weights per step in
 // a 256-bit register, unpacked to unsigned codes (or to signed values, then made unsigned with
 // the sign trick of ../shared/spec/gguf.md §6.3), dotted with the int8 activations into eight
-// int32 lanes of four products each: lanes 0–3 are weights 0–15, lanes 4–7 weights 16–31, so
-// per-16 scales apply lane-wise. Offset and minimum terms use the activation sums.
+// int32 lanes of four products each. The super-block formats apply their integer sub-block
+// scales in int16/int32 and take one float step per 256 weights. Offset and minimum terms use
+// the activation sums.
 #include <immintrin.h>
 
 #define QD_CAT2(a, b) a##_##b
@@ -69,34 +70,60 @@ QD_INLINE __m256i QD_FN(iq4_lookup)(__m256i codes) {
 
 static inline int QD_FN(sum32)(const glm_q8_row *x, int64_t block) { return x->sum16[2 * block] + x->sum16[2 * block + 1]; }
 
-/// The 32-weight formats. kind: 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1, 4 Q8_0, 5 IQ4_NL.
-QD_INLINE float QD_FN(dot_legacy)(const uint8_t *w, const glm_q8_row *x, int64_t n, int kind, int bytes) {
-    __m256 acc = _mm256_setzero_ps();
-    float offset = 0;
-    for (int64_t b = 0; b < n / 32; b++, w += bytes) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * b)), dot;
-        float d = QD_FN(f16)(w) * x->d[b];
-        switch (kind) {
-        case 0: dot = QD_FN(dot4)(QD_FN(nibbles)(w + 2), a); offset += 8 * d * QD_FN(sum32)(x, b); break;
-        case 1: dot = QD_FN(dot4)(QD_FN(nibbles)(w + 4), a); offset -= QD_FN(f16)(w + 2) * x->d[b] * QD_FN(sum32)(x, b); break;
-        case 2: {
-            __m256i high = _mm256_and_si256(QD_FN(bit_bytes)(w + 2), _mm256_set1_epi8(0x10));
-            dot = QD_FN(dot4)(_mm256_or_si256(QD_FN(nibbles)(w + 6), high), a);
-            offset += 16 * d * QD_FN(sum32)(x, b);
-            break;
-        }
-        case 3: {
-            __m256i high = _mm256_and_si256(QD_FN(bit_bytes)(w + 4), _mm256_set1_epi8(0x10));
-            dot = QD_FN(dot4)(_mm256_or_si256(QD_FN(nibbles)(w + 8), high), a);
-            offset -= QD_FN(f16)(w + 2) * x->d[b] * QD_FN(sum32)(x, b);
-            break;
-        }
-        case 4: dot = QD_FN(dot4_signed)(_mm256_loadu_si256((const __m256i *)(w + 2)), a); break;
-        default: dot = QD_FN(dot4_signed)(QD_FN(iq4_lookup)(QD_FN(nibbles)(w + 2)), a); break;
-        }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(d), acc);
+/// One block of a 32-weight format: its integer dot in eight lanes; *scale gets d_w·d_x and
+/// *offset the block's offset or minimum term. kind: 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1, 4 Q8_0, 5 IQ4_NL.
+QD_INLINE __m256i QD_FN(legacy_block)(const uint8_t *w, const glm_q8_row *x, int64_t b, int kind, float *scale, float *offset) {
+    __m256i a = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * b));
+    float d = QD_FN(f16)(w) * x->d[b];
+    *scale = d;
+    switch (kind) {
+    case 0: *offset += 8 * d * QD_FN(sum32)(x, b); return QD_FN(dot4)(QD_FN(nibbles)(w + 2), a);
+    case 1: *offset -= QD_FN(f16)(w + 2) * x->d[b] * QD_FN(sum32)(x, b); return QD_FN(dot4)(QD_FN(nibbles)(w + 4), a);
+    case 2: {
+        __m256i high = _mm256_and_si256(QD_FN(bit_bytes)(w + 2), _mm256_set1_epi8(0x10));
+        *offset += 16 * d * QD_FN(sum32)(x, b);
+        return QD_FN(dot4)(_mm256_or_si256(QD_FN(nibbles)(w + 6), high), a);
     }
-    return QD_FN(hsum)(acc) - offset;
+    case 3: {
+        __m256i high = _mm256_and_si256(QD_FN(bit_bytes)(w + 4), _mm256_set1_epi8(0x10));
+        *offset -= QD_FN(f16)(w + 2) * x->d[b] * QD_FN(sum32)(x, b);
+        return QD_FN(dot4)(_mm256_or_si256(QD_FN(nibbles)(w + 8), high), a);
+    }
+    case 4: return QD_FN(dot4_signed)(_mm256_loadu_si256((const __m256i *)(w + 2)), a);
+    default: return QD_FN(dot4_signed)(QD_FN(iq4_lookup)(QD_FN(nibbles)(w + 2)), a);
+    }
+}
+
+/// The 32-weight formats, two blocks per step into two accumulators, so that consecutive FMAs
+/// do not wait on each other.
+QD_INLINE float QD_FN(dot_legacy)(const uint8_t *w, const glm_q8_row *x, int64_t n, int kind, int bytes) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float offset = 0, s0, s1;
+    int64_t b = 0, blocks = n / 32;
+    for (; b + 1 < blocks; b += 2, w += 2 * bytes) {
+        __m256i d0 = QD_FN(legacy_block)(w, x, b, kind, &s0, &offset);
+        __m256i d1 = QD_FN(legacy_block)(w + bytes, x, b + 1, kind, &s1, &offset);
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_set1_ps(s0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d1), _mm256_set1_ps(s1), acc1);
+    }
+    if (b < blocks) {
+        __m256i d0 = QD_FN(legacy_block)(w, x, b, kind, &s0, &offset);
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_set1_ps(s0), acc0);
+    }
+    return QD_FN(hsum)(_mm256_add_ps(acc0, acc1)) - offset;
+}
+
+/// Σ over pairs of u·s, times a per-16-bit-lane integer scale, in eight int32 lanes: the
+/// sub-block scales of the super-block formats are applied in integers (vpmaddubsw, then
+/// vpmaddwd by the scales), so a super-block needs one float step. u ≤ 63, or ≤ 127 after the
+/// sign trick, keeps every pair sum inside int16.
+QD_INLINE __m256i QD_FN(scaled_dot)(__m256i u, __m256i s, __m256i scales16) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scales16);
+}
+
+/// Scales for 32 weights: sub-block scale lo for weights 0–15, hi for 16–31.
+QD_INLINE __m256i QD_FN(scale_pair)(int lo, int hi) {
+    return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo));
 }
 
 /// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins.
@@ -104,9 +131,11 @@ QD_INLINE float QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int64_t n
     __m256 acc = _mm256_setzero_ps();
     float minimum = 0;
     for (int64_t sb = 0; sb < n / 256; sb++, w += five ? 176 : 144) {
-        float d = QD_FN(f16)(w), dmin = QD_FN(f16)(w + 2);
         const uint8_t *q = w + 4, *qs = w + (five ? 48 : 16);
+        const int8_t *xq = x->qs + 256 * sb;
         __m256i qh = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
+        __m256i isum = _mm256_setzero_si256();
+        int msum = 0;
         for (int j = 0; j < 8; j++) {
             int sc, m;
             if (j < 4) { sc = q[j] & 63; m = q[j + 4] & 63; }
@@ -114,33 +143,26 @@ QD_INLINE float QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int64_t n
             __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * (j / 2)));
             __m256i codes = QD_FN(field)(v, 4 * (j % 2), 0x0F);
             if (five) codes = _mm256_or_si256(codes, _mm256_slli_epi16(QD_FN(field)(qh, j, 1), 4));
-            int64_t block = 8 * sb + j;
-            __m256i a = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * block));
-            float da = x->d[block];
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(QD_FN(dot4)(codes, a)), _mm256_set1_ps(d * (float)sc * da), acc);
-            minimum += dmin * (float)m * da * QD_FN(sum32)(x, block);
+            __m256i a = _mm256_loadu_si256((const __m256i *)(xq + 32 * j));
+            isum = _mm256_add_epi32(isum, QD_FN(scaled_dot)(codes, a, _mm256_set1_epi16((short)sc)));
+            msum += m * QD_FN(sum32)(x, 8 * sb + j);
         }
+        float da = x->d[sb];
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(QD_FN(f16)(w) * da), acc);
+        minimum += QD_FN(f16)(w + 2) * da * (float)msum;
     }
     return QD_FN(hsum)(acc) - minimum;
 }
-
-/// Adds 32 weights with per-16 scales A0 (weights 0–15) and A1 (16–31) and offsets B = k·A.
-#define QD_ACC16(codes, block, A0, A1, B0, B1)                                                        \
-    do {                                                                                             \
-        __m256i a_ = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * (block)));                     \
-        float da_ = x->d[block];                                                                     \
-        __m256 s_ = _mm256_set_m128(_mm_set1_ps((A1) * da_), _mm_set1_ps((A0) * da_));               \
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(QD_FN(dot4)(codes, a_)), s_, acc);                 \
-        offset += da_ * ((B0) * (float)x->sum16[2 * (block)] + (B1) * (float)x->sum16[2 * (block) + 1]); \
-    } while (0)
 
 /// Q6_K: 16 sub-blocks of 16, int8 scales, 6-bit codes stored + 32.
 QD_INLINE float QD_FN(dot_q6k)(const uint8_t *w, const glm_q8_row *x, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     float offset = 0;
     for (int64_t sb = 0; sb < n / 256; sb++, w += 210) {
-        const int8_t *scales = (const int8_t *)(w + 192);
-        float d = QD_FN(f16)(w + 208);
+        const int8_t *scales = (const int8_t *)(w + 192), *xq = x->qs + 256 * sb;
+        const int16_t *sums = x->sum16 + 16 * sb;
+        __m256i isum = _mm256_setzero_si256();
+        int osum = 0;
         for (int half = 0; half < 2; half++) {
             const uint8_t *ql = w + 64 * half;
             __m256i qh = _mm256_loadu_si256((const __m256i *)(w + 128 + 32 * half));
@@ -149,10 +171,14 @@ QD_INLINE float QD_FN(dot_q6k)(const uint8_t *w, const glm_q8_row *x, int64_t n)
                 __m256i low = QD_FN(field)(k & 1 ? l1 : l0, k >= 2 ? 4 : 0, 0x0F);
                 __m256i codes = _mm256_or_si256(low, _mm256_slli_epi16(QD_FN(field)(qh, 2 * k, 3), 4));
                 int s = 8 * half + 2 * k;
-                float A0 = d * (float)scales[s], A1 = d * (float)scales[s + 1];
-                QD_ACC16(codes, 8 * sb + 4 * half + k, A0, A1, 32 * A0, 32 * A1);
+                __m256i a = _mm256_loadu_si256((const __m256i *)(xq + 128 * half + 32 * k));
+                isum = _mm256_add_epi32(isum, QD_FN(scaled_dot)(codes, a, QD_FN(scale_pair)(scales[s], scales[s + 1])));
+                osum += scales[s] * sums[s] + scales[s + 1] * sums[s + 1];
             }
         }
+        float dd = QD_FN(f16)(w + 208) * x->d[sb];
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(dd), acc);
+        offset += 32 * dd * (float)osum;
     }
     return QD_FN(hsum)(acc) - offset;
 }
@@ -163,30 +189,37 @@ QD_INLINE float QD_FN(dot_q23k)(const uint8_t *w, const glm_q8_row *x, int64_t n
     __m256 acc = _mm256_setzero_ps();
     float offset = 0;
     for (int64_t sb = 0; sb < n / 256; sb++, w += three ? 110 : 84) {
-        float A[16], B[16];
+        int sc[16], m[16];
         if (three) {
-            const uint8_t *sc = w + 96;
-            float d = QD_FN(f16)(w + 108);
+            const uint8_t *packed = w + 96;
             for (int k = 0; k < 16; k++) {
-                int low = k < 8 ? sc[k] & 0xF : sc[k - 8] >> 4, high = (sc[8 + k % 4] >> (2 * (k / 4))) & 3;
-                A[k] = d * (float)((low | high << 4) - 32);
-                B[k] = 4 * A[k];
+                int low = k < 8 ? packed[k] & 0xF : packed[k - 8] >> 4, high = (packed[8 + k % 4] >> (2 * (k / 4))) & 3;
+                sc[k] = (low | high << 4) - 32;
+                m[k] = 4 * sc[k];
             }
         } else {
-            float d = QD_FN(f16)(w + 80), dmin = QD_FN(f16)(w + 82);
-            for (int k = 0; k < 16; k++) { A[k] = d * (float)(w[k] & 0xF); B[k] = dmin * (float)(w[k] >> 4); }
+            for (int k = 0; k < 16; k++) { sc[k] = w[k] & 0xF; m[k] = w[k] >> 4; }
         }
         const uint8_t *qs = w + (three ? 32 : 16);
+        const int8_t *xq = x->qs + 256 * sb;
+        const int16_t *sums = x->sum16 + 16 * sb;
         __m256i hmask = three ? _mm256_loadu_si256((const __m256i *)w) : _mm256_setzero_si256();
+        __m256i isum = _mm256_setzero_si256();
+        int msum = 0;
         for (int half = 0; half < 2; half++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * half));
             for (int s = 0; s < 4; s++) {
                 __m256i codes = QD_FN(field)(q, 2 * s, 3);
                 if (three) codes = _mm256_or_si256(codes, _mm256_slli_epi16(QD_FN(field)(hmask, 4 * half + s, 1), 2));
                 int k = 8 * half + 2 * s;
-                QD_ACC16(codes, 8 * sb + 4 * half + s, A[k], A[k + 1], B[k], B[k + 1]);
+                __m256i a = _mm256_loadu_si256((const __m256i *)(xq + 128 * half + 32 * s));
+                isum = _mm256_add_epi32(isum, QD_FN(scaled_dot)(codes, a, QD_FN(scale_pair)(sc[k], sc[k + 1])));
+                msum += m[k] * sums[k] + m[k + 1] * sums[k + 1];
             }
         }
+        float da = x->d[sb], d = QD_FN(f16)(w + (three ? 108 : 80));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * da), acc);
+        offset += (three ? d : QD_FN(f16)(w + 82)) * da * (float)msum;
     }
     return QD_FN(hsum)(acc) - offset;
 }
@@ -195,15 +228,17 @@ QD_INLINE float QD_FN(dot_q23k)(const uint8_t *w, const glm_q8_row *x, int64_t n
 QD_INLINE float QD_FN(dot_iq4xs)(const uint8_t *w, const glm_q8_row *x, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     for (int64_t sb = 0; sb < n / 256; sb++, w += 136) {
-        float d = QD_FN(f16)(w);
         uint16_t scales_h = (uint16_t)(w[2] | (w[3] << 8));
+        const int8_t *xq = x->qs + 256 * sb;
+        __m256i isum = _mm256_setzero_si256();
         for (int ib = 0; ib < 8; ib++) {
             int ls = ((w[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scales_h >> (2 * ib)) & 3) << 4);
-            int64_t block = 8 * sb + ib;
-            __m256i a = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * block));
-            __m256i dot = QD_FN(dot4_signed)(QD_FN(iq4_lookup)(QD_FN(nibbles)(w + 8 + 16 * ib)), a);
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(d * (float)(ls - 32) * x->d[block]), acc);
+            __m256i a = _mm256_loadu_si256((const __m256i *)(xq + 32 * ib));
+            __m256i v = QD_FN(iq4_lookup)(QD_FN(nibbles)(w + 8 + 16 * ib));
+            isum = _mm256_add_epi32(isum, QD_FN(scaled_dot)(_mm256_sign_epi8(v, v), _mm256_sign_epi8(a, v),
+                                                            _mm256_set1_epi16((short)(ls - 32))));
         }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(QD_FN(f16)(w) * x->d[sb]), acc);
     }
     return QD_FN(hsum)(acc);
 }
@@ -227,7 +262,6 @@ QD_FUNC float QD_FN(qdot)(int32_t dtype, const void *row, const glm_q8_row *x, i
     }
 }
 
-#undef QD_ACC16
 #undef QD_CAT2
 #undef QD_CAT
 #undef QD_FN

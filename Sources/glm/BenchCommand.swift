@@ -127,14 +127,21 @@ struct BenchCommand: AsyncParsableCommand {
         batch.append(sequence, tokens: prompt, logits: .last)
         var logits: [[Float]] = []
         let prefill = try clock.measure { logits = try glm.forward(batch, cache: cache) }
-        var token = Sampler.argmax(logits[0])
-        let decode = try clock.measure {
-            for _ in 0..<generateLength {
-                var step = ForwardBatch()
-                step.append(sequence, tokens: [token], logits: .last)
-                token = Sampler.argmax(try glm.forward(step, cache: cache)[0])
+        let token = Sampler.argmax(logits[0])
+        /// gen_len greedy steps of `sequence`, one token each.
+        func decodeSteps(_ sequence: KVSequence, from first: Int, cache: PagedKVCache) throws -> Duration {
+            var token = first
+            return try clock.measure {
+                for _ in 0..<generateLength {
+                    var step = ForwardBatch()
+                    step.append(sequence, tokens: [token], logits: .last)
+                    token = Sampler.argmax(try glm.forward(step, cache: cache)[0])
+                }
             }
         }
+        // As llama-bench's tg128@d512 (after the prompt) and tg128 (from an empty cache).
+        let decode = try decodeSteps(sequence, from: token, cache: cache)
+        let emptyDecode = try decodeSteps(KVSequence(), from: prompt[0], cache: glm.makeCache(tokens: generateLength + 1))
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -149,6 +156,7 @@ struct BenchCommand: AsyncParsableCommand {
         print(String(format: "prefill_tokens_per_s: %.2f", Double(promptLength) / seconds(prefill)))
         if generateLength > 0 {
             print(String(format: "decode_tokens_per_s: %.2f", Double(generateLength) / seconds(decode)))
+            print(String(format: "decode_from_empty_tokens_per_s: %.2f", Double(generateLength) / seconds(emptyDecode)))
         }
         print("peak_rss_bytes: \(Int(usage.ru_maxrss) * 1024)")
     }

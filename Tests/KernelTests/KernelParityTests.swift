@@ -119,7 +119,7 @@ struct KernelParityTests {
     static let blockFormats: [DType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .iq4_NL, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_XS]
 
     /// Products over block formats. Up to the gemv limit the kernels quantise activations to
-    /// int8 per 32 (scale amax/127), which moves each x by at most half a step: the result may
+    /// int8 per block of the format (scale amax/127), which moves each x by at most half a step: the result may
     /// differ from dequantise-then-f32 by at most Σ|w|·step/2, and is checked against that bound
     /// and against the portable int8 path. Beyond it (gemm) they compute in f32 and must match.
     func checkBlockFormat(_ m: Matrix, tokens: Int, bias: Bool, label: String) {
@@ -142,9 +142,10 @@ struct KernelParityTests {
             let magnitude = row.reduce(Float(0)) { $0 + abs($1) }
             for t in 0..<tokens {
                 var bound: Float = 0
-                for c in stride(from: 0, to: w.cols, by: 32) {
-                    let step = x[(t * w.cols + c)..<(t * w.cols + c + 32)].reduce(Float(0)) { max($0, abs($1)) } / 127
-                    bound += row[c..<(c + 32)].reduce(Float(0)) { $0 + abs($1) } * step / 2
+                let block = w.dtype.blockElements  // activations are scaled per 32 or per 256, as the format's blocks
+                for c in stride(from: 0, to: w.cols, by: block) {
+                    let step = x[(t * w.cols + c)..<(t * w.cols + c + block)].reduce(Float(0)) { max($0, abs($1)) } / 127
+                    bound += row[c..<(c + block)].reduce(Float(0)) { $0 + abs($1) } * step / 2
                 }
                 let i = t * w.rows + r, noise = 1e-5 * magnitude
                 #expect(abs(fast[i] - reference[i]) <= bound + noise, "\(label) tokens \(tokens) row \(r): \(fast[i]) vs f32 \(reference[i]), bound \(bound)")
