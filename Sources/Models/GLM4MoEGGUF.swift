@@ -30,6 +30,8 @@ extension GLM4MoEConfiguration {
             guard let v = value.double else {
                 throw ModelError.invalidField(field: key(name), file: file, reason: "expected a number, found \(value.typeName)")
             }
+            // The converter wrote config.json's decimal as an f32: read it back as that decimal (1e-5, not 9.99999974e-6).
+            if case .float32(let f) = value, let decimal = Double(String(f)) { return decimal }
             return v
         }
         func required(_ name: String) throws -> Int {

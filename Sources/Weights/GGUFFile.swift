@@ -265,7 +265,7 @@ public final class GGUFFile: @unchecked Sendable {
             guard offset % UInt64(alignment) == 0 else {
                 throw bad("data offset \(offset) is not a multiple of the alignment \(alignment)")
             }
-            guard offset <= UInt64(r.size) else { throw bad("data offset \(offset) is past the end of the file") }
+            guard offset <= UInt64(r.size) else { throw bad("data offset \(offset) is past the end of the \(r.size)-byte file (truncated?)") }
             infos.append(Info(name: name, dtype: dtype, shape: ne.reversed(), offset: Int(offset), bytes: bytes))
         }
         let dataStart = (r.offset + alignment - 1) / alignment * alignment

@@ -305,3 +305,36 @@ struct KernelParityTests {
         }
     }
 }
+
+/// Dequantisation of llama.cpp-made blocks (ggml_quantize_chunk) against gguf-py's
+/// `gguf.quants.dequantize` on the same blocks: bit for bit (Tests/Fixtures/gguf/quants.gguf).
+@Suite("Dequantisation against gguf-py")
+struct DequantisationTests {
+    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/gguf/quants.gguf")
+    static let types = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
+                        "IQ4_NL", "IQ4_XS"]
+
+    @Test("every type, bit-exact", arguments: types)
+    func bitExact(_ type: String) throws {
+        let gguf = try GGUFFile(path: Self.file.path)
+        var checked = 0
+        for suffix in ["", "1"] {
+            guard let blocks = gguf.tensors["\(type).q\(suffix)"] else { continue }
+            let expected = try #require(gguf.tensors["\(type).dq\(suffix)"])
+            #expect(blocks.dtype.rawValue == type)
+            #expect(blocks.shape == expected.shape)
+            let ours = try floatArray(blocks), oracle = try floatArray(expected)
+            #expect(ours.count == oracle.count && ours.count > 0)
+            let mismatches = zip(ours, oracle).filter { $0.0.bitPattern != $0.1.bitPattern }
+            #expect(mismatches.isEmpty, "\(type)\(suffix): \(mismatches.count) of \(ours.count) differ, first \(mismatches.first.map { "\($0)" } ?? "")")
+            // A row of a matrix is its own slice of blocks.
+            let w = try WeightMatrix(blocks)
+            var row = [Float](repeating: 0, count: w.cols)
+            row.withUnsafeMutableBufferPointer { w.row(w.rows - 1, into: $0.baseAddress!) }
+            #expect(row == Array(oracle[((w.rows - 1) * w.cols)...]))
+            checked += 1
+        }
+        #expect(checked >= 1)
+    }
+}
