@@ -15,6 +15,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("FuzzTemplateRender", ["Templates", "OrderedJSON"]),
     ("FuzzTemplateSource", ["Templates", "OrderedJSON"]),
     ("FuzzSafetensors", ["Weights", "OrderedJSON"]),
+    ("FuzzGGUF", ["Weights", "Kernels", "Models"]),
     ("FuzzOutputParsers", ["OutputParsers", "OrderedJSON"]),
     ("FuzzRequests", ["OpenAIAPI", "OrderedJSON"]),
 ]

@@ -10,6 +10,7 @@ HARNESSES=(
     "FuzzTemplateRender  render.dict       4096"
     "FuzzTemplateSource  jinja.dict        4096"
     "FuzzSafetensors     safetensors.dict  4096"
+    "FuzzGGUF            gguf.dict         8192"
     "FuzzOutputParsers   glm.dict          2048"
     "FuzzRequests        requests.dict     4096"
 )

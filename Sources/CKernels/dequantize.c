@@ -5,26 +5,7 @@
 // it; contraction into FMAs would change the last bit, so it is off in this file.
 #pragma STDC FP_CONTRACT OFF
 #include "CKernels.h"
-#include <string.h>
-
-static const int8_t iq4_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
-static inline float half(const uint8_t *p) {
-    uint16_t h = (uint16_t)(p[0] | (p[1] << 8));
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff, bits;
-    if (exponent == 0) {
-        if (mantissa == 0) bits = sign;
-        else {
-            exponent = 127 - 15 + 1;
-            while (!(mantissa & 0x400)) { mantissa <<= 1; exponent--; }
-            bits = sign | (exponent << 23) | ((mantissa & 0x3ff) << 13);
-        }
-    } else if (exponent == 31) bits = sign | 0x7f800000 | (mantissa << 13);
-    else bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
+#include "block_formats.h"
 
 int64_t glm_dtype_block_elements(int32_t dtype) {
     switch (dtype) {
@@ -64,7 +45,7 @@ int64_t glm_dtype_row_bytes(int32_t dtype, int64_t cols) {
 // MARK: - 32-element blocks
 
 static void q4_0(const uint8_t *b, float *y) {
-    float d = half(b);
+    float d = f16_at(b);
     for (int j = 0; j < 16; j++) {
         y[j] = d * (float)((b[2 + j] & 0xF) - 8);
         y[j + 16] = d * (float)((b[2 + j] >> 4) - 8);
@@ -72,7 +53,7 @@ static void q4_0(const uint8_t *b, float *y) {
 }
 
 static void q4_1(const uint8_t *b, float *y) {
-    float d = half(b), m = half(b + 2);
+    float d = f16_at(b), m = f16_at(b + 2);
     for (int j = 0; j < 16; j++) {
         y[j] = d * (float)(b[4 + j] & 0xF) + m;
         y[j + 16] = d * (float)(b[4 + j] >> 4) + m;
@@ -82,7 +63,7 @@ static void q4_1(const uint8_t *b, float *y) {
 static inline uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
 static void q5_0(const uint8_t *b, float *y) {
-    float d = half(b);
+    float d = f16_at(b);
     uint32_t h = le32(b + 2);
     const uint8_t *qs = b + 6;
     for (int j = 0; j < 16; j++) {
@@ -94,7 +75,7 @@ static void q5_0(const uint8_t *b, float *y) {
 }
 
 static void q5_1(const uint8_t *b, float *y) {
-    float d = half(b), m = half(b + 2);
+    float d = f16_at(b), m = f16_at(b + 2);
     uint32_t h = le32(b + 4);
     const uint8_t *qs = b + 8;
     for (int j = 0; j < 16; j++) {
@@ -106,12 +87,12 @@ static void q5_1(const uint8_t *b, float *y) {
 }
 
 static void q8_0(const uint8_t *b, float *y) {
-    float d = half(b);
+    float d = f16_at(b);
     for (int j = 0; j < 32; j++) y[j] = (float)(int8_t)b[2 + j] * d;
 }
 
 static void iq4_nl(const uint8_t *b, float *y) {
-    float d = half(b);
+    float d = f16_at(b);
     for (int j = 0; j < 16; j++) {
         y[j] = d * (float)iq4_values[b[2 + j] & 0xF];
         y[j + 16] = d * (float)iq4_values[b[2 + j] >> 4];
@@ -122,7 +103,7 @@ static void iq4_nl(const uint8_t *b, float *y) {
 
 static void q2_k(const uint8_t *b, float *y) {
     const uint8_t *scales = b, *qs = b + 16;
-    float d = half(b + 80), dmin = half(b + 82);
+    float d = f16_at(b + 80), dmin = f16_at(b + 82);
     for (int i = 0; i < 256; i++) {
         int n = i / 128, s = (i % 128) / 32, l = i % 32, sub = i / 16;
         int q = (qs[32 * n + l] >> (2 * s)) & 3;
@@ -133,7 +114,7 @@ static void q2_k(const uint8_t *b, float *y) {
 
 static void q3_k(const uint8_t *b, float *y) {
     const uint8_t *hmask = b, *qs = b + 32, *sc = b + 96;
-    float d = half(b + 108);
+    float d = f16_at(b + 108);
     for (int i = 0; i < 256; i++) {
         int n = i / 128, s = (i % 128) / 32, l = i % 32, j = i / 16;
         int lo = (qs[32 * n + l] >> (2 * s)) & 3;
@@ -145,19 +126,8 @@ static void q3_k(const uint8_t *b, float *y) {
     }
 }
 
-/// The 6-bit scale and min of sub-block j of a Q4_K / Q5_K super-block.
-static inline void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 static void q4_k(const uint8_t *b, float *y) {
-    float d = half(b), dmin = half(b + 2);
+    float d = f16_at(b), dmin = f16_at(b + 2);
     const uint8_t *scales = b + 4, *qs = b + 16;
     for (int i = 0; i < 256; i++) {
         int sub = i / 32, c = i / 64, l = i % 32, sc, m;
@@ -169,7 +139,7 @@ static void q4_k(const uint8_t *b, float *y) {
 }
 
 static void q5_k(const uint8_t *b, float *y) {
-    float d = half(b), dmin = half(b + 2);
+    float d = f16_at(b), dmin = f16_at(b + 2);
     const uint8_t *scales = b + 4, *qh = b + 16, *qs = b + 48;
     for (int i = 0; i < 256; i++) {
         int sub = i / 32, c = i / 64, l = i % 32, sc, m;
@@ -184,7 +154,7 @@ static void q5_k(const uint8_t *b, float *y) {
 static void q6_k(const uint8_t *b, float *y) {
     const uint8_t *ql = b, *qh = b + 128;
     const int8_t *scales = (const int8_t *)(b + 192);
-    float d = half(b + 208);
+    float d = f16_at(b + 208);
     for (int i = 0; i < 256; i++) {
         int n = i / 128, e = i % 128, quarter = e / 32, l = e % 32;
         const uint8_t *lq = ql + 64 * n, *hq = qh + 32 * n;
@@ -196,7 +166,7 @@ static void q6_k(const uint8_t *b, float *y) {
 }
 
 static void iq4_xs(const uint8_t *b, float *y) {
-    float d = half(b);
+    float d = f16_at(b);
     uint16_t scales_h = (uint16_t)(b[2] | (b[3] << 8));
     const uint8_t *scales_l = b + 4, *qs = b + 8;
     for (int ib = 0; ib < 8; ib++) {

@@ -8,16 +8,9 @@
 // vpmaddubsw/vpdpbusd. All paths agree up to float summation order.
 #include "quant_dot.h"
 #include "CKernels.h"
+#include "block_formats.h"
 #include <math.h>
 #include <string.h>
-
-static const int8_t iq4_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
-static inline float half(const uint8_t *p) {
-    float f;
-    glm_convert_to_f32(p, GLM_DTYPE_F16, 1, &f);
-    return f;
-}
 
 int64_t glm_q8_row_bytes(int64_t n) { return n + n / 32 * 4 + n / 16 * 2 + 64; }
 
@@ -46,30 +39,19 @@ glm_q8_row glm_quantize_q8(const float *x, int64_t n, int64_t block, void *buffe
 
 int glm_qdot_supports(int32_t dtype) { return dtype >= GLM_DTYPE_Q4_0 && dtype <= GLM_DTYPE_IQ4_XS; }
 
-/// The 6-bit scale and min of sub-block j of a Q4_K / Q5_K super-block.
-static inline void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 /// Codes c[i] and per-16 A[k], B[k] with w[i] = A[i/16]·c[i] − B[i/16]; returns the elements.
 static int unpack_block(int32_t dtype, const uint8_t *b, int8_t *c, float *A, float *B) {
     switch (dtype) {
     case GLM_DTYPE_Q8_0:
         for (int i = 0; i < 32; i++) c[i] = (int8_t)b[2 + i];
-        A[0] = A[1] = half(b); B[0] = B[1] = 0;
+        A[0] = A[1] = f16_at(b); B[0] = B[1] = 0;
         return 32;
     case GLM_DTYPE_Q4_0: case GLM_DTYPE_Q4_1: case GLM_DTYPE_IQ4_NL: {
         const uint8_t *qs = b + (dtype == GLM_DTYPE_Q4_1 ? 4 : 2);
         for (int j = 0; j < 16; j++) { c[j] = qs[j] & 0xF; c[j + 16] = qs[j] >> 4; }
-        float d = half(b);
+        float d = f16_at(b);
         A[0] = A[1] = d;
-        B[0] = B[1] = dtype == GLM_DTYPE_Q4_0 ? 8 * d : dtype == GLM_DTYPE_Q4_1 ? -half(b + 2) : 0;
+        B[0] = B[1] = dtype == GLM_DTYPE_Q4_0 ? 8 * d : dtype == GLM_DTYPE_Q4_1 ? -f16_at(b + 2) : 0;
         if (dtype == GLM_DTYPE_IQ4_NL) for (int i = 0; i < 32; i++) c[i] = iq4_values[c[i]];
         return 32;
     }
@@ -82,20 +64,20 @@ static int unpack_block(int32_t dtype, const uint8_t *b, int8_t *c, float *A, fl
             c[j] = (int8_t)((qs[j] & 0xF) | (((h >> j) & 1) << 4));
             c[j + 16] = (int8_t)((qs[j] >> 4) | (((h >> (j + 16)) & 1) << 4));
         }
-        float d = half(b);
+        float d = f16_at(b);
         A[0] = A[1] = d;
-        B[0] = B[1] = one ? -half(b + 2) : 16 * d;
+        B[0] = B[1] = one ? -f16_at(b + 2) : 16 * d;
         return 32;
     }
     case GLM_DTYPE_Q2_K: {
-        float d = half(b + 80), dmin = half(b + 82);
+        float d = f16_at(b + 80), dmin = f16_at(b + 82);
         for (int i = 0; i < 256; i++) c[i] = (b[16 + 32 * (i / 128) + i % 32] >> (2 * ((i % 128) / 32))) & 3;
         for (int k = 0; k < 16; k++) { A[k] = d * (float)(b[k] & 0xF); B[k] = dmin * (float)(b[k] >> 4); }
         return 256;
     }
     case GLM_DTYPE_Q3_K: {
         const uint8_t *hmask = b, *qs = b + 32, *sc = b + 96;
-        float d = half(b + 108);
+        float d = f16_at(b + 108);
         for (int i = 0; i < 256; i++) {
             int lo = (qs[32 * (i / 128) + i % 32] >> (2 * ((i % 128) / 32))) & 3, hb = (hmask[i % 32] >> (i / 32)) & 1;
             c[i] = (int8_t)(lo + 4 * hb);  // code + 4, 0..7
@@ -109,7 +91,7 @@ static int unpack_block(int32_t dtype, const uint8_t *b, int8_t *c, float *A, fl
     }
     case GLM_DTYPE_Q4_K: case GLM_DTYPE_Q5_K: {
         int five = dtype == GLM_DTYPE_Q5_K;
-        float d = half(b), dmin = half(b + 2);
+        float d = f16_at(b), dmin = f16_at(b + 2);
         const uint8_t *scales = b + 4, *qh = b + 16, *qs = b + (five ? 48 : 16);
         for (int i = 0; i < 256; i++) {
             int sub = i / 32, byte = qs[32 * (i / 64) + i % 32];
@@ -128,7 +110,7 @@ static int unpack_block(int32_t dtype, const uint8_t *b, int8_t *c, float *A, fl
     case GLM_DTYPE_Q6_K: {
         const uint8_t *ql = b, *qh = b + 128;
         const int8_t *scales = (const int8_t *)(b + 192);
-        float d = half(b + 208);
+        float d = f16_at(b + 208);
         for (int i = 0; i < 256; i++) {
             int n = i / 128, quarter = (i % 128) / 32, l = i % 32;
             int low = ql[64 * n + (quarter & 1) * 32 + l], high = (qh[32 * n + l] >> (2 * quarter)) & 3;
@@ -138,7 +120,7 @@ static int unpack_block(int32_t dtype, const uint8_t *b, int8_t *c, float *A, fl
         return 256;
     }
     case GLM_DTYPE_IQ4_XS: {
-        float d = half(b);
+        float d = f16_at(b);
         uint16_t scales_h = (uint16_t)(b[2] | (b[3] << 8));
         for (int ib = 0; ib < 8; ib++) {
             int ls = ((b[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scales_h >> (2 * ib)) & 3) << 4);

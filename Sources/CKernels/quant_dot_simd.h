@@ -138,8 +138,7 @@ QD_INLINE float QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int64_t n
         int msum = 0;
         for (int j = 0; j < 8; j++) {
             int sc, m;
-            if (j < 4) { sc = q[j] & 63; m = q[j + 4] & 63; }
-            else { sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4); m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
+            scale_min_k4(j, q, &sc, &m);
             __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * (j / 2)));
             __m256i codes = QD_FN(field)(v, 4 * (j % 2), 0x0F);
             if (five) codes = _mm256_or_si256(codes, _mm256_slli_epi16(QD_FN(field)(qh, j, 1), 4));
