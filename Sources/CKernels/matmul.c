@@ -194,6 +194,19 @@ static inline void fp8_scales(const glm_matrix *w, int64_t row, const float **sc
 /// FP8 takes the gemv regime when each 16-column chunk lies inside one scale block.
 static inline int fp8_gemv_ok(const glm_matrix *w) { return !w->block_scale || w->block % 16 == 0; }
 
+/// Walks a gemv kernel's FP8 scales along a row as column c advances (no division per chunk):
+/// scale0/scale1 hold s0/s1[c / block] × 256 (the widening's 1/256 folded in).
+#define FP8_SCALE_WALK_BEGIN                                                                    \
+    int64_t scale_block = 0, scale_end = block;                                                \
+    float scale0 = s0 ? s0[0] * 256.0f : 0, scale1 = s1 ? s1[0] * 256.0f : 0;
+#define FP8_SCALE_WALK_STEP                                                                     \
+    while (c >= scale_end) {                                                                   \
+        scale_block++;                                                                         \
+        scale_end += block;                                                                    \
+        scale0 = s0[scale_block] * 256.0f;                                                     \
+        scale1 = s1[scale_block] * 256.0f;                                                     \
+    }
+
 // Per-thread scratch for widened panels; grows as needed and lives as long as the thread.
 static _Thread_local float *scratch = NULL;
 static _Thread_local size_t scratch_floats = 0;
@@ -276,14 +289,16 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
     for (int t = 0; t < nt; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
     int64_t c = 0;
     size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
+    FP8_SCALE_WALK_BEGIN
     for (; c + 16 <= cols; c += 16) {
         // Weight rows stream from memory once; prefetch ahead so more lines are in flight.
         _mm_prefetch((const char *)r0p + (c + 256) * esize, _MM_HINT_T0);
         _mm_prefetch((const char *)r1p + (c + 256) * esize, _MM_HINT_T0);
         __m512 w0 = load16_full(r0p, c, dtype), w1 = load16_full(r1p, c, dtype);
         if (dtype == GLM_DTYPE_F8E4M3) {
-            w0 = _mm512_mul_ps(w0, _mm512_set1_ps(s0[c / block] * 256.0f));
-            w1 = _mm512_mul_ps(w1, _mm512_set1_ps(s1[c / block] * 256.0f));
+            FP8_SCALE_WALK_STEP
+            w0 = _mm512_mul_ps(w0, _mm512_set1_ps(scale0));
+            w1 = _mm512_mul_ps(w1, _mm512_set1_ps(scale1));
         }
         for (int t = 0; t < nt; t++) {
             __m512 xv = _mm512_loadu_ps(x + t * ldx + c);
@@ -295,8 +310,9 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
         __mmask16 m = (__mmask16)((1u << (cols - c)) - 1);
         __m512 w0 = load16(r0p, c, dtype, m), w1 = load16(r1p, c, dtype, m);
         if (dtype == GLM_DTYPE_F8E4M3) {
-            w0 = _mm512_mul_ps(w0, _mm512_set1_ps(s0[c / block] * 256.0f));
-            w1 = _mm512_mul_ps(w1, _mm512_set1_ps(s1[c / block] * 256.0f));
+            FP8_SCALE_WALK_STEP
+            w0 = _mm512_mul_ps(w0, _mm512_set1_ps(scale0));
+            w1 = _mm512_mul_ps(w1, _mm512_set1_ps(scale1));
         }
         for (int t = 0; t < nt; t++) {
             __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + c);
@@ -491,14 +507,16 @@ INLINE2 void gemv2_avx2(const void *r0p, const void *r1p, int32_t dtype, int64_t
         for (int s = 0; s < 2; s++) { a0[t][s] = _mm256_setzero_ps(); a1[t][s] = _mm256_setzero_ps(); }
     size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
     int64_t c = 0;
+    FP8_SCALE_WALK_BEGIN
     for (; c + 16 <= cols; c += 16) {
+        if (dtype == GLM_DTYPE_F8E4M3) { FP8_SCALE_WALK_STEP }
         _mm_prefetch((const char *)r0p + (c + 256) * esize, _MM_HINT_T0);
         _mm_prefetch((const char *)r1p + (c + 256) * esize, _MM_HINT_T0);
         for (int s = 0; s < 2; s++) {
             __m256 w0 = load8_full(r0p, c + 8 * s, dtype), w1 = load8_full(r1p, c + 8 * s, dtype);
             if (dtype == GLM_DTYPE_F8E4M3) {
-                w0 = _mm256_mul_ps(w0, _mm256_set1_ps(s0[c / block] * 256.0f));
-                w1 = _mm256_mul_ps(w1, _mm256_set1_ps(s1[c / block] * 256.0f));
+                w0 = _mm256_mul_ps(w0, _mm256_set1_ps(scale0));
+                w1 = _mm256_mul_ps(w1, _mm256_set1_ps(scale1));
             }
             for (int t = 0; t < nt; t++) {
                 __m256 xv = _mm256_loadu_ps(x + t * ldx + c + 8 * s);
@@ -512,8 +530,9 @@ INLINE2 void gemv2_avx2(const void *r0p, const void *r1p, int32_t dtype, int64_t
         __m256 w0 = n == 8 ? load8_full(r0p, c, dtype) : load8_tail(r0p, c, dtype, n);
         __m256 w1 = n == 8 ? load8_full(r1p, c, dtype) : load8_tail(r1p, c, dtype, n);
         if (dtype == GLM_DTYPE_F8E4M3) {
-            w0 = _mm256_mul_ps(w0, _mm256_set1_ps(s0[c / block] * 256.0f));
-            w1 = _mm256_mul_ps(w1, _mm256_set1_ps(s1[c / block] * 256.0f));
+            FP8_SCALE_WALK_STEP
+            w0 = _mm256_mul_ps(w0, _mm256_set1_ps(scale0));
+            w1 = _mm256_mul_ps(w1, _mm256_set1_ps(scale1));
         }
         for (int t = 0; t < nt; t++) {
             __m256 xv = _mm256_maskload_ps(x + t * ldx + c, lanes_below(n));
@@ -543,9 +562,10 @@ AVX2 static void widen_rows_avx2(const glm_matrix *w, int64_t r0, int64_t rows, 
             fp8_scales(w, r0 + r, &scales, &block);
             const void *src = row_start(w, r0 + r);
             float *dst = out + r * ld;
-            for (; c + 8 <= w->cols; c += 8) {
-                __m256 v = load8_full(src, c, GLM_DTYPE_F8E4M3);
-                _mm256_storeu_ps(dst + c, _mm256_mul_ps(v, _mm256_set1_ps(scales[c / block] * 256.0f)));
+            for (int64_t b = 0; b * block < w->cols && c + 8 <= w->cols; b++) {
+                __m256 scale = _mm256_set1_ps(scales[b] * 256.0f);
+                for (int64_t end = block < w->cols - c ? c + block : w->cols; c + 8 <= end; c += 8)
+                    _mm256_storeu_ps(dst + c, _mm256_mul_ps(load8_full(src, c, GLM_DTYPE_F8E4M3), scale));
             }
             if (c < w->cols) widen_row_portable(w, r0 + r, c, w->cols - c, dst + c);
         }

@@ -37,8 +37,6 @@ glm_q8_row glm_quantize_q8(const float *x, int64_t n, int64_t block, void *buffe
     return (glm_q8_row){qs, d, sum16, block};
 }
 
-int glm_qdot_supports(int32_t dtype) { return dtype >= GLM_DTYPE_Q4_0 && dtype <= GLM_DTYPE_IQ4_XS; }
-
 /// Codes c[i] and per-16 A[k], B[k] with w[i] = A[i/16]·c[i] − B[i/16]; returns the elements.
 static int unpack_block(int32_t dtype, const uint8_t *b, int8_t *c, float *A, float *B) {
     switch (dtype) {

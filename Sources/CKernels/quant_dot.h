@@ -26,7 +26,4 @@ glm_q8_row glm_quantize_q8(const float *x, int64_t n, int64_t block, void *buffe
 /// activation row. `isa`: 0 portable, 1 AVX2, 2 AVX2 with 256-bit VNNI (vpdpbusd).
 float glm_qdot(int32_t dtype, const void *row, const glm_q8_row *x, int64_t n, int isa);
 
-/// Whether `glm_qdot` supports `dtype` (every block format).
-int glm_qdot_supports(int32_t dtype);
-
 #endif
