@@ -96,6 +96,12 @@ extension Checkpoint {
                                                      reason: "expected stacked experts [E, out, in], found shape \(view.shape)")
                 }
                 let (count, rows, cols) = (view.shape[0], view.shape[1], view.shape[2])
+                // One view per expert: a count the config could not have must not size that loop
+                // (an empty [E, 0, in] tensor holds no bytes, whatever E says).
+                guard count <= GLM4MoEGGUFNames.maxExperts else {
+                    throw WeightsError.corruptTensor(path: view.path, tensor: name,
+                                                     reason: "\(count) stacked experts, more than the \(GLM4MoEGGUFNames.maxExperts) a model may have")
+                }
                 let bytes = view.byteCount / max(count, 1)
                 for e in 0..<count {
                     let expertName = experts(e)
@@ -114,6 +120,8 @@ extension Checkpoint {
 /// llama.cpp's tensor names for `glm4moe` (gguf-py `tensor_mapping.py`), and the Hugging Face
 /// names they stand for.
 enum GLM4MoEGGUFNames {
+    /// As config.json's `n_routed_experts` limit.
+    static let maxExperts = 1 << 16
     static let global = ["token_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight",
                          "output.weight": "lm_head.weight"]
     static let perBlock = [

@@ -119,3 +119,25 @@ struct GGUFModelTests {
         }
     }
 }
+
+extension GGUFModelTests {
+    @Test("a stacked expert tensor with no rows and a billion experts is refused, not split")
+    func hugeExpertCount() throws {
+        // GGUF v3, one tensor blk.0.ffn_gate_exps.weight F32 ne = [32, 0, 2^30] (no bytes), no metadata.
+        var bytes = Array("GGUF".utf8)
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        let name = "blk.0.ffn_gate_exps.weight"
+        u32(3); u64(1); u64(0)
+        u64(UInt64(name.utf8.count)); bytes += Array(name.utf8)
+        u32(3); u64(32); u64(0); u64(1 << 30); u32(0); u64(0)
+        while bytes.count % 32 != 0 { bytes.append(0) }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("glm-experts-\(UUID().uuidString).gguf")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let gguf = try GGUFModelFiles(url: file)
+        #expect { try Checkpoint.glm4moe(gguf: gguf) } throws: { error in
+            "\(error)".contains(name) && "\(error)".contains("1073741824 stacked experts")
+        }
+    }
+}
