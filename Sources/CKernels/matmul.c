@@ -10,6 +10,7 @@
 // Each has an AVX-512 and an AVX2 version, chosen at run time, and a portable one.
 // Most time in a forward pass is spent in these two loops.
 #include "CKernels.h"
+#include "block_formats.h"
 #include "quant_dot.h"
 #include <math.h>
 #include <pthread.h>
@@ -41,24 +42,8 @@ static void fp8_init(void) {
     }
 }
 
-static inline float bf16_to_f32(uint16_t h) {
+static inline float bf16_bits_to_f32(uint16_t h) {
     uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-static inline float f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff, bits;
-    if (exponent == 0) {
-        if (mantissa == 0) bits = sign;
-        else {  // subnormal: normalise
-            exponent = 127 - 15 + 1;
-            while (!(mantissa & 0x400)) { mantissa <<= 1; exponent--; }
-            bits = sign | (exponent << 23) | ((mantissa & 0x3ff) << 13);
-        }
-    } else if (exponent == 31) bits = sign | 0x7f800000 | (mantissa << 13);
-    else bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
     float f;
     memcpy(&f, &bits, 4);
     return f;
@@ -67,8 +52,8 @@ static inline float f16_to_f32(uint16_t h) {
 void glm_convert_to_f32(const void *src, int32_t dtype, int64_t count, float *out) {
     switch (dtype) {
     case GLM_DTYPE_F32: memcpy(out, src, (size_t)count * 4); break;
-    case GLM_DTYPE_BF16: for (int64_t i = 0; i < count; i++) out[i] = bf16_to_f32(((const uint16_t *)src)[i]); break;
-    case GLM_DTYPE_F16: for (int64_t i = 0; i < count; i++) out[i] = f16_to_f32(((const uint16_t *)src)[i]); break;
+    case GLM_DTYPE_BF16: for (int64_t i = 0; i < count; i++) out[i] = bf16_bits_to_f32(((const uint16_t *)src)[i]); break;
+    case GLM_DTYPE_F16: for (int64_t i = 0; i < count; i++) out[i] = f16_bits_to_f32(((const uint16_t *)src)[i]); break;
     case GLM_DTYPE_F8E4M3:
         pthread_once(&fp8_once, fp8_init);
         for (int64_t i = 0; i < count; i++) out[i] = fp8_table[((const uint8_t *)src)[i]];

@@ -124,21 +124,8 @@ public final class GGUFFile: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_NONBLOCK)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw WeightsError.fileNotFound(path: path) }
-            throw WeightsError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw WeightsError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw WeightsError.unreadable(path: path, reason: "not a regular file") }
-        let size = Int(info.st_size)
-        guard size >= 24 else {
-            throw WeightsError.corruptGGUF(path: path, reason: "file is \(size) bytes, shorter than the 24-byte GGUF header")
-        }
-        guard let base = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED else {
-            throw WeightsError.unreadable(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        let (base, size) = try mapReadOnly(path, minimumSize: 24) {
+            WeightsError.corruptGGUF(path: path, reason: "file is \($0) bytes, shorter than the 24-byte GGUF header")
         }
         mapping = base
         mappedLength = size

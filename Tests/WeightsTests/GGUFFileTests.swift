@@ -58,18 +58,7 @@ func smallGGUF(extraKV: (inout GGUFBytes) -> Void = { _ in }, extraKVCount: UInt
 
 @Suite("GGUF files")
 struct GGUFFileTests {
-    static func error(_ path: String) -> WeightsError? {
-        do {
-            _ = try GGUFFile(path: path)
-            Issue.record("\(path) loaded")
-            return nil
-        } catch let error as WeightsError {
-            return error
-        } catch {
-            Issue.record("not a WeightsError: \(error)")
-            return nil
-        }
-    }
+    static func error(_ path: String) -> WeightsError? { weightsError(path) { _ = try GGUFFile(path: path) } }
 
     /// Expects an error whose message names `path` and contains every one of `words`.
     static func expect(_ path: String, _ words: String..., sourceLocation: SourceLocation = #_sourceLocation) {

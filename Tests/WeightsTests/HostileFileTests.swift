@@ -16,23 +16,26 @@ extension ScratchFolder {
     }
 }
 
+/// The `WeightsError` that opening `path` with `open` throws; an issue if it loads or throws another error.
+func weightsError(_ path: String, _ open: () throws -> Void) -> WeightsError? {
+    do {
+        try open()
+        Issue.record("\(path) loaded")
+        return nil
+    } catch let error as WeightsError {
+        return error
+    } catch {
+        Issue.record("not a WeightsError: \(error)")
+        return nil
+    }
+}
+
 /// The reader must turn every hostile header into a named error: nothing from the file is
 /// converted or multiplied unchecked (issue 19: a header length ≥ 2^63 used to trap).
 @Suite("hostile safetensors files")
 struct HostileFileTests {
     /// The error `SafeTensorsFile(path:)` throws, which must be a `WeightsError`.
-    static func error(_ path: String) -> WeightsError? {
-        do {
-            _ = try SafeTensorsFile(path: path)
-            Issue.record("\(path) loaded")
-            return nil
-        } catch let error as WeightsError {
-            return error
-        } catch {
-            Issue.record("not a WeightsError: \(error)")
-            return nil
-        }
-    }
+    static func error(_ path: String) -> WeightsError? { weightsError(path) { _ = try SafeTensorsFile(path: path) } }
 
     /// Expects `corruptTensor` for tensor "a" of `path`, with a reason containing `words`.
     static func expectCorruptTensor(_ path: String, _ words: String..., sourceLocation: SourceLocation = #_sourceLocation) {

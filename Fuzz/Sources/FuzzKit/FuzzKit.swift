@@ -81,3 +81,23 @@ public enum FuzzPaths {
             .deletingLastPathComponent().deletingLastPathComponent()
     }
 }
+
+extension FuzzPaths {
+    /// A folder of this process's own (in /dev/shm when there is one) for harnesses whose API
+    /// reads files; removed at exit. Folders left by crashed runs of `prefix` are removed first.
+    public static func scratchFolder(prefix: String) -> URL {
+        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] where name.hasPrefix(prefix) {
+            if let pid = pid_t(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(at: base.appendingPathComponent(name))
+            }
+        }
+        let url = base.appendingPathComponent(prefix + "\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        scratchFolders.append(url)
+        if scratchFolders.count == 1 { atexit { for folder in FuzzPaths.scratchFolders { try? FileManager.default.removeItem(at: folder) } } }
+        return url
+    }
+
+    nonisolated(unsafe) static var scratchFolders: [URL] = []
+}

@@ -41,24 +41,11 @@ public func fuzzSafetensors(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     return 0
 }
 
-let folder: URL = {
-    let base = FileManager.default.fileExists(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
-    // A run that crashed exits without its atexit handler: remove folders of processes that are gone.
-    let prefix = "swift-glm-fuzz-safetensors-"
-    for name in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] where name.hasPrefix(prefix) {
-        if let pid = pid_t(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH {
-            try? FileManager.default.removeItem(at: base.appendingPathComponent(name))
-        }
-    }
-    let url = base.appendingPathComponent(prefix + "\(getpid())")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}()
+let folder = FuzzPaths.scratchFolder(prefix: "swift-glm-fuzz-safetensors-")
 let file = folder.appendingPathComponent("model.safetensors")
 
 @main enum FuzzSafetensorsMain {
     static func main() {
-        atexit { try? FileManager.default.removeItem(at: folder) }
         Fuzz.main(fuzzSafetensors)
     }
 }
