@@ -1,10 +1,50 @@
 // Pieces of ggml's block formats (../shared/spec/gguf.md §4) shared by the dequantiser, the
-// int8 dot products and the f16 widening of the matrix products.
+// int8 dot products and the matrix products: sizes, the f16 decoder, the IQ4 values, the K
+// formats' 6-bit scales.
 #ifndef GLM_BLOCK_FORMATS_H
 #define GLM_BLOCK_FORMATS_H
 
+#include "CKernels.h"
 #include <stdint.h>
 #include <string.h>
+
+/// Elements per block of a dtype (1 for f32, bf16, f16 and fp8).
+static inline int64_t block_elements(int32_t dtype) {
+    switch (dtype) {
+    case GLM_DTYPE_Q4_0: case GLM_DTYPE_Q4_1: case GLM_DTYPE_Q5_0: case GLM_DTYPE_Q5_1:
+    case GLM_DTYPE_Q8_0: case GLM_DTYPE_IQ4_NL: return 32;
+    case GLM_DTYPE_Q2_K: case GLM_DTYPE_Q3_K: case GLM_DTYPE_Q4_K: case GLM_DTYPE_Q5_K:
+    case GLM_DTYPE_Q6_K: case GLM_DTYPE_IQ4_XS: return 256;
+    default: return 1;
+    }
+}
+
+/// Bytes per block of a dtype (per element for f32, bf16, f16 and fp8).
+static inline int64_t block_bytes(int32_t dtype) {
+    switch (dtype) {
+    case GLM_DTYPE_F32: return 4;
+    case GLM_DTYPE_BF16: case GLM_DTYPE_F16: return 2;
+    case GLM_DTYPE_F8E4M3: return 1;
+    case GLM_DTYPE_Q4_0: case GLM_DTYPE_IQ4_NL: return 18;
+    case GLM_DTYPE_Q4_1: return 20;
+    case GLM_DTYPE_Q5_0: return 22;
+    case GLM_DTYPE_Q5_1: return 24;
+    case GLM_DTYPE_Q8_0: return 34;
+    case GLM_DTYPE_Q2_K: return 84;
+    case GLM_DTYPE_Q3_K: return 110;
+    case GLM_DTYPE_Q4_K: return 144;
+    case GLM_DTYPE_Q5_K: return 176;
+    case GLM_DTYPE_Q6_K: return 210;
+    case GLM_DTYPE_IQ4_XS: return 136;
+    default: return 0;
+    }
+}
+
+/// Bytes of `cols` elements (whole blocks) of a dtype.
+static inline int64_t row_bytes(int32_t dtype, int64_t cols) { return cols / block_elements(dtype) * block_bytes(dtype); }
+
+/// Dequantises `count` values (whole blocks) of a block format to f32 (dequantize.c).
+void glm_dequantize(const void *src, int32_t dtype, int64_t count, float *out);
 
 /// IQ4_NL's and IQ4_XS's 16 non-linear values.
 static const int8_t iq4_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};

@@ -7,41 +7,6 @@
 #include "CKernels.h"
 #include "block_formats.h"
 
-int64_t glm_dtype_block_elements(int32_t dtype) {
-    switch (dtype) {
-    case GLM_DTYPE_Q4_0: case GLM_DTYPE_Q4_1: case GLM_DTYPE_Q5_0: case GLM_DTYPE_Q5_1:
-    case GLM_DTYPE_Q8_0: case GLM_DTYPE_IQ4_NL: return 32;
-    case GLM_DTYPE_Q2_K: case GLM_DTYPE_Q3_K: case GLM_DTYPE_Q4_K: case GLM_DTYPE_Q5_K:
-    case GLM_DTYPE_Q6_K: case GLM_DTYPE_IQ4_XS: return 256;
-    default: return 1;
-    }
-}
-
-int64_t glm_dtype_block_bytes(int32_t dtype) {
-    switch (dtype) {
-    case GLM_DTYPE_F32: return 4;
-    case GLM_DTYPE_BF16: case GLM_DTYPE_F16: return 2;
-    case GLM_DTYPE_F8E4M3: return 1;
-    case GLM_DTYPE_Q4_0: return 18;
-    case GLM_DTYPE_Q4_1: return 20;
-    case GLM_DTYPE_Q5_0: return 22;
-    case GLM_DTYPE_Q5_1: return 24;
-    case GLM_DTYPE_Q8_0: return 34;
-    case GLM_DTYPE_IQ4_NL: return 18;
-    case GLM_DTYPE_Q2_K: return 84;
-    case GLM_DTYPE_Q3_K: return 110;
-    case GLM_DTYPE_Q4_K: return 144;
-    case GLM_DTYPE_Q5_K: return 176;
-    case GLM_DTYPE_Q6_K: return 210;
-    case GLM_DTYPE_IQ4_XS: return 136;
-    default: return 0;
-    }
-}
-
-int64_t glm_dtype_row_bytes(int32_t dtype, int64_t cols) {
-    return cols / glm_dtype_block_elements(dtype) * glm_dtype_block_bytes(dtype);
-}
-
 // MARK: - 32-element blocks
 
 static void q4_0(const uint8_t *b, float *y) {
@@ -196,7 +161,7 @@ void glm_dequantize(const void *src, int32_t dtype, int64_t count, float *out) {
     case GLM_DTYPE_IQ4_XS: block = iq4_xs; break;
     default: glm_convert_to_f32(src, dtype, count, out); return;
     }
-    int64_t elements = glm_dtype_block_elements(dtype), bytes = glm_dtype_block_bytes(dtype);
+    int64_t elements = block_elements(dtype), bytes = block_bytes(dtype);
     const uint8_t *p = src;
     for (int64_t i = 0; i + elements <= count; i += elements, p += bytes) block(p, out + i);
 }

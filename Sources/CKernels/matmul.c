@@ -66,7 +66,7 @@ static inline int is_block_format(int32_t dtype) { return dtype >= GLM_DTYPE_Q4_
 
 /// Where row `row` of `w` starts.
 static inline const char *row_start(const glm_matrix *w, int64_t row) {
-    return (const char *)w->data + (size_t)(row * glm_dtype_row_bytes(w->dtype, w->cols));
+    return (const char *)w->data + (size_t)(row * row_bytes(w->dtype, w->cols));
 }
 
 // MARK: - ISA selection
@@ -145,7 +145,7 @@ int32_t glm_force_avx2(int32_t on) {
 /// Widens `count` values of row `row` starting at column `col0` to f32, applying fp8 scales.
 /// For the block formats col0 and count are whole blocks.
 static void widen_row_portable(const glm_matrix *w, int64_t row, int64_t col0, int64_t count, float *out) {
-    const char *base = row_start(w, row) + glm_dtype_row_bytes(w->dtype, col0);
+    const char *base = row_start(w, row) + row_bytes(w->dtype, col0);
     glm_convert_to_f32(base, w->dtype, count, out);
     if (w->dtype != GLM_DTYPE_F8E4M3) return;
     if (w->row_scale) {
@@ -356,7 +356,6 @@ AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t
                                     float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
     GEMV_BY_DTYPE(GEMV_GROUP, GEMV_CASES_AVX512)
 }
-
 
 // Widening is a conversion bound by memory reads; the AVX2 version serves the AVX-512 panels too.
 __attribute__((target("avx2,fma,f16c"))) static void widen_rows_avx2(const glm_matrix *w, int64_t r0, int64_t rows,
@@ -676,7 +675,7 @@ static void quantise_activations(matmul_job *job) {
     size_t total = (size_t)(job->tokens * bytes) + (((size_t)job->tokens * sizeof(glm_q8_row) + 63) & ~(size_t)63);
     char *buffer = aligned_alloc(64, total);
     glm_q8_row *rows = (glm_q8_row *)(buffer + job->tokens * bytes);
-    int64_t block = glm_dtype_block_elements(job->w->dtype);
+    int64_t block = block_elements(job->w->dtype);
     for (int64_t t = 0; t < job->tokens; t++) rows[t] = glm_quantize_q8(job->x + t * job->ldx, n, block, buffer + t * bytes);
     job->q8 = rows;
     job->q8_buffer = buffer;
@@ -739,11 +738,12 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
     int64_t *first_task = calloc((size_t)count + 1, sizeof(int64_t));
     int64_t threads = glm_pool_threads(pool);
     const int isa = use_avx512() ? ISA_AVX512 : use_avx2() ? ISA_AVX2 : ISA_PORTABLE;
+    const int qdot_isa = isa == ISA_PORTABLE ? 0 : use_vnni() ? 2 : 1;
     for (int64_t i = 0; i < count; i++) {
         const glm_matmul_item *it = &items[i];
         matmul_job *job = &jobs[i];
-        *job = (matmul_job){it->w, it->x, NULL, NULL, NULL, it->tokens, it->ldx, it->ldy, 0, 0, it->y, it->bias, 0, isa,
-                            isa == ISA_PORTABLE ? 0 : use_vnni() ? 2 : 1};
+        *job = (matmul_job){.w = it->w, .x = it->x, .tokens = it->tokens, .ldx = it->ldx, .ldy = it->ldy, .y = it->y,
+                            .bias = it->bias, .isa = isa, .qdot_isa = qdot_isa};
         if (it->w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
         if (it->tokens > 0 && it->w->rows > 0) {
             job->gemv = it->tokens <= (isa == ISA_AVX512 ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
@@ -751,7 +751,7 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
             if (job->gemv && is_block_format(it->w->dtype)) {
                 for (int64_t j = 0; j < i && !job->q8; j++) {
                     if (jobs[j].q8 && jobs[j].x == it->x && jobs[j].tokens == it->tokens && jobs[j].ldx == it->ldx &&
-                        jobs[j].w->cols == it->w->cols && jobs[j].q8[0].block == glm_dtype_block_elements(it->w->dtype))
+                        jobs[j].w->cols == it->w->cols && jobs[j].q8[0].block == block_elements(it->w->dtype))
                         job->q8 = jobs[j].q8;
                 }
                 if (!job->q8) quantise_activations(job);

@@ -138,7 +138,7 @@ static int unpack_block(int32_t dtype, const uint8_t *b, int8_t *c, float *A, fl
 static float qdot_portable(int32_t dtype, const uint8_t *row, const glm_q8_row *x, int64_t n) {
     int8_t c[256];
     float A[16], B[16], sum = 0;
-    int64_t bytes = glm_dtype_block_bytes(dtype);
+    int64_t bytes = block_bytes(dtype);
     for (int64_t i = 0; i < n; row += bytes) {
         int elements = unpack_block(dtype, row, c, A, B);
         for (int k = 0; k < elements / 16; k++, i += 16) {

@@ -256,9 +256,9 @@ public final class GGUFFile: @unchecked Sendable {
             infos.append(Info(name: name, dtype: dtype, shape: ne.reversed(), offset: Int(offset), bytes: bytes))
         }
         let dataStart = (r.offset + alignment - 1) / alignment * alignment
+        let dataBytes = r.size - min(dataStart, r.size)
         var tensors: [String: TensorView] = [:]
         for info in infos {
-            let dataBytes = r.size - min(dataStart, r.size)
             guard info.offset <= dataBytes, info.bytes <= dataBytes - info.offset else {
                 throw WeightsError.corruptTensor(path: r.path, tensor: info.name,
                     reason: "its \(info.bytes) bytes at data offset \(info.offset) end past the \(dataBytes) bytes of tensor data (truncated?)")

@@ -1,10 +1,10 @@
 import Engine
 import Foundation
-import Server
 import Models
 import OrderedJSON
 import OutputParsers
 import Sampling
+import Server
 import Templates
 import Tokenizers
 

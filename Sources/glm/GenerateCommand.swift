@@ -1,9 +1,8 @@
 import ArgumentParser
 import Engine
 import Foundation
-import Weights
-import Server
 import Sampling
+import Server
 import Tokenizers
 
 /// Sampling flags shared by generating commands.
@@ -65,12 +64,13 @@ struct GenerateCommand: ParsableCommand {
     /// the generated text after it; with speculative decoding, how many drafts were kept, on stderr.
     func run() throws {
         let directory = try model.directory()
-        let hasTokenizer = GGUFModelFiles.isGGUF(directory) || ["tokenizer.json", "tokenizer.model"].contains {
+        let glm = try model.loadModel(from: directory)
+        let hasTokenizer = glm.checkpoint.gguf != nil || ["tokenizer.json", "tokenizer.model"].contains {
             FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path)
         }
-        let tokenizer = prompt != nil || hasTokenizer ? try ModelAssets.tokenizer(at: directory) : nil
+        // A GGUF's tokenizer comes from the file the model already opened.
+        let tokenizer = prompt != nil || hasTokenizer ? try ModelAssets.tokenizer(at: directory, gguf: glm.checkpoint.gguf) : nil
         let ids = try prompt.map { tokenizer!.encode($0) } ?? parseTokenList(promptTokens ?? "", option: "--prompt-tokens")
-        let glm = try model.loadModel(from: directory)
         for note in speculative.notes { printError("note: \(note)") }
         let drafts = SpeculativeOptions.drafts(try speculative.draftTokens, for: glm) { printError($0) }
         let generator = try Generator(model: glm, speculativeDraftTokens: drafts)

@@ -1,10 +1,10 @@
 import ArgumentParser
 import DemoModel
 import Foundation
-import Server
 import Kernels
 import Models
 import OrderedJSON
+import Server
 import Templates
 import Weights
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import DemoModel
 import Foundation
-import Server
 import OrderedJSON
+import Server
 import Templates
 
 /// `glm render`: prints the prompt the server would build for a chat request, and nothing else

@@ -30,8 +30,7 @@ enum {
     GLM_DTYPE_BF16 = 1,
     GLM_DTYPE_F16 = 2,
     GLM_DTYPE_F8E4M3 = 3,
-    // ggml's block formats (GGUF), ../shared/spec/gguf.md §4: a row is cols / block elements
-    // whole blocks (`glm_dtype_block_elements`, `glm_dtype_block_bytes`).
+    // ggml's block formats (GGUF), ../shared/spec/gguf.md §4: a row is a run of whole blocks.
     GLM_DTYPE_Q4_0 = 10,
     GLM_DTYPE_Q4_1 = 11,
     GLM_DTYPE_Q5_0 = 12,
@@ -46,15 +45,6 @@ enum {
     GLM_DTYPE_IQ4_XS = 21,
 };
 
-/// Elements per block of a dtype (1 for f32, bf16, f16 and fp8).
-int64_t glm_dtype_block_elements(int32_t dtype);
-/// Bytes per block of a dtype.
-int64_t glm_dtype_block_bytes(int32_t dtype);
-/// Bytes of one row of `cols` elements (a multiple of the block size).
-int64_t glm_dtype_row_bytes(int32_t dtype, int64_t cols);
-/// Widens `count` values (whole blocks) of any dtype to f32, bit-identical to gguf-py's
-/// dequantisation for the block formats (no fp8 scale).
-void glm_dequantize(const void *src, int32_t dtype, int64_t count, float *out);
 
 /// A [rows, cols] row-major weight matrix in its stored dtype (rows of whole blocks for the
 /// block formats). FP8 weights carry either one
@@ -93,7 +83,8 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
 /// Copies row `row` of `w` to f32 (dequantising fp8).
 void glm_matrix_row_f32(const glm_matrix *w, int64_t row, float *out);
 
-/// Converts `count` values of a stored dtype to f32 (no fp8 scale).
+/// Converts `count` values of a stored dtype to f32 (no fp8 scale; block formats: whole blocks,
+/// bit-identical to gguf-py's dequantisation).
 void glm_convert_to_f32(const void *src, int32_t dtype, int64_t count, float *out);
 
 // MARK: - Attention over a paged KV cache
