@@ -657,15 +657,19 @@ typedef struct {
 
 enum { ISA_PORTABLE, ISA_AVX2, ISA_AVX512 };
 
-/// Block formats in the gemv regime: every row is dotted with each token's int8 activations
-/// while it is in L1.
+/// Block formats in the gemv regime: every row is dotted with the tokens' int8 activations,
+/// GLM_QDOT_TOKENS at a time, while it is in L1.
 static void gemv_rows_quantised(const matmul_job *job, int64_t r0, int64_t r1) {
     const glm_matrix *w = job->w;
+    float out[GLM_QDOT_TOKENS];
     for (int64_t r = r0; r < r1; r++) {
         const char *row = row_start(w, r);
         float b = job->bias ? job->bias[r] : 0.0f;
-        for (int64_t t = 0; t < job->tokens; t++)
-            job->y[t * job->ldy + r] = glm_qdot(w->dtype, row, &job->q8[t], w->cols, job->qdot_isa) + b;
+        for (int64_t t0 = 0; t0 < job->tokens; t0 += GLM_QDOT_TOKENS) {
+            int nt = job->tokens - t0 < GLM_QDOT_TOKENS ? (int)(job->tokens - t0) : GLM_QDOT_TOKENS;
+            glm_qdot(w->dtype, row, &job->q8[t0], nt, w->cols, job->qdot_isa, out);
+            for (int t = 0; t < nt; t++) job->y[(t0 + t) * job->ldy + r] = out[t] + b;
+        }
     }
 }
 

@@ -135,19 +135,21 @@ static int unpack_block(int32_t dtype, const uint8_t *b, int8_t *c, float *A, fl
     return 0;
 }
 
-static float qdot_portable(int32_t dtype, const uint8_t *row, const glm_q8_row *x, int64_t n) {
+static void qdot_portable(int32_t dtype, const uint8_t *row, const glm_q8_row *x, int nt, int64_t n, float *out) {
     int8_t c[256];
-    float A[16], B[16], sum = 0;
+    float A[16], B[16];
     int64_t bytes = block_bytes(dtype);
+    for (int t = 0; t < nt; t++) out[t] = 0;
     for (int64_t i = 0; i < n; row += bytes) {
         int elements = unpack_block(dtype, row, c, A, B);
         for (int k = 0; k < elements / 16; k++, i += 16) {
-            int dot = 0;
-            for (int j = 0; j < 16; j++) dot += c[16 * k + j] * x->qs[i + j];
-            sum += x->d[i / x->block] * (A[k] * (float)dot - B[k] * (float)x->sum16[i / 16]);
+            for (int t = 0; t < nt; t++) {
+                int dot = 0;
+                for (int j = 0; j < 16; j++) dot += c[16 * k + j] * x[t].qs[i + j];
+                out[t] += x[t].d[i / x[t].block] * (A[k] * (float)dot - B[k] * (float)x[t].sum16[i / 16]);
+            }
         }
     }
-    return sum;
 }
 
 #if defined(__x86_64__)
@@ -162,11 +164,11 @@ static float qdot_portable(int32_t dtype, const uint8_t *row, const glm_q8_row *
 #include "quant_dot_simd.h"
 #endif
 
-float glm_qdot(int32_t dtype, const void *row, const glm_q8_row *x, int64_t n, int isa) {
+void glm_qdot(int32_t dtype, const void *row, const glm_q8_row *x, int nt, int64_t n, int isa, float *out) {
 #if defined(__x86_64__)
-    if (isa == 2) return qdot_vnni(dtype, row, x, n);
-    if (isa == 1) return qdot_avx2(dtype, row, x, n);
+    if (isa == 2) qdot_vnni(dtype, row, x, nt, n, out);
+    else if (isa == 1) qdot_avx2(dtype, row, x, nt, n, out);
+    else
 #endif
-    (void)isa;
-    return qdot_portable(dtype, row, x, n);
+    qdot_portable(dtype, row, x, nt, n, out);
 }

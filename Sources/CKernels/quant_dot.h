@@ -22,8 +22,12 @@ int64_t glm_q8_row_bytes(int64_t n);
 /// bytes, 32-byte aligned).
 glm_q8_row glm_quantize_q8(const float *x, int64_t n, int64_t block, void *buffer);
 
-/// Σ_i w[i]·x[i] over one weight row of n elements in block format `dtype` against a quantised
-/// activation row. `isa`: 0 portable, 1 AVX2, 2 AVX2 with 256-bit VNNI (vpdpbusd).
-float glm_qdot(int32_t dtype, const void *row, const glm_q8_row *x, int64_t n, int isa);
+/// Tokens one `glm_qdot` call takes.
+enum { GLM_QDOT_TOKENS = 4 };
+
+/// out[t] = Σ_i w[i]·x[t][i] for t < nt ≤ GLM_QDOT_TOKENS, over one weight row of n elements
+/// in block format `dtype` against quantised activation rows; each weight block is unpacked
+/// once for all nt tokens. `isa`: 0 portable, 1 AVX2, 2 AVX2 with 256-bit VNNI (vpdpbusd).
+void glm_qdot(int32_t dtype, const void *row, const glm_q8_row *x, int nt, int64_t n, int isa, float *out);
 
 #endif

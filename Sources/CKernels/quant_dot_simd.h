@@ -5,6 +5,12 @@
 // int32 lanes of four products each. The super-block formats apply their integer sub-block
 // scales in int16/int32 and take one float step per 256 weights. Offset and minimum terms use
 // the activation sums.
+//
+// One weight row is dotted with `nt` ≤ GLM_QDOT_TOKENS tokens at once: each block is unpacked
+// once and its codes stay in registers for every token (a batch of decode streams, or an
+// expert's share of a prompt, costs one unpacking per block instead of one per token). `nt` is
+// a constant at each call (`QD_FN(qdot)` dispatches on it), so the per-token accumulators stay
+// in registers.
 #include <immintrin.h>
 
 #define QD_CAT2(a, b) a##_##b
@@ -12,6 +18,7 @@
 #define QD_FN(name) QD_CAT(name, QD_SUFFIX)
 #define QD_INLINE static inline __attribute__((always_inline, target(QD_TARGET)))
 #define QD_FUNC static __attribute__((target(QD_TARGET)))
+#define QD_TOKENS GLM_QDOT_TOKENS
 
 /// Eight int32 lanes, lane k = Σ u[4k..4k+3]·s[4k..4k+3] (u unsigned ≤ 128 for AVX2).
 QD_INLINE __m256i QD_FN(dot4)(__m256i u, __m256i s) {
@@ -20,11 +27,6 @@ QD_INLINE __m256i QD_FN(dot4)(__m256i u, __m256i s) {
 #else
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 #endif
-}
-
-/// Signed weights w against activations a: |w| · (a with w's sign).
-QD_INLINE __m256i QD_FN(dot4_signed)(__m256i w, __m256i a) {
-    return QD_FN(dot4)(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
 }
 
 QD_INLINE float QD_FN(hsum)(__m256 v) {
@@ -39,6 +41,8 @@ QD_INLINE float QD_FN(f16)(const uint8_t *p) {
     memcpy(&h, p, 2);
     return _cvtsh_ss(h);
 }
+
+QD_INLINE __m256i QD_FN(load)(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
 
 /// 16 bytes of two 4-bit codes → 32 codes: low nibbles (weights 0–15), then high (16–31).
 QD_INLINE __m256i QD_FN(nibbles)(const uint8_t *p) {
@@ -70,47 +74,67 @@ QD_INLINE __m256i QD_FN(iq4_lookup)(__m256i codes) {
 
 static inline int QD_FN(sum32)(const glm_q8_row *x, int64_t block) { return x->sum16[2 * block] + x->sum16[2 * block + 1]; }
 
-/// One block of a 32-weight format: its integer dot in eight lanes; *scale gets d_w·d_x and
-/// *offset the block's offset or minimum term. kind: 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1, 4 Q8_0, 5 IQ4_NL.
-QD_INLINE __m256i QD_FN(legacy_block)(const uint8_t *w, const glm_q8_row *x, int64_t b, int kind, float *scale, float *offset) {
-    __m256i a = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * b));
-    float d = QD_FN(f16)(w) * x->d[b];
-    *scale = d;
+/// One 32-weight block unpacked: |w| (`magnitude`) with the signs to put on the activations
+/// (`sign`), or, for the formats with a minimum (Q4_1, Q5_1), unsigned codes in `magnitude`
+/// and `sign` unused; `d` is the block's scale and `minimum` its offset (w = d·c + minimum).
+typedef struct {
+    __m256i magnitude, sign;
+    float d, minimum;
+} QD_FN(legacy_codes);
+
+/// kind: 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1, 4 Q8_0, 5 IQ4_NL. Q4_0 and Q5_0 are made signed
+/// (c − 8, c − 16), so that, like Q8_0, they need no offset term per token.
+QD_INLINE QD_FN(legacy_codes) QD_FN(legacy_unpack)(const uint8_t *w, int kind) {
+    QD_FN(legacy_codes) b = {.d = QD_FN(f16)(w), .minimum = 0};
+    __m256i v;
     switch (kind) {
-    case 0: *offset += 8 * d * QD_FN(sum32)(x, b); return QD_FN(dot4)(QD_FN(nibbles)(w + 2), a);
-    case 1: *offset -= QD_FN(f16)(w + 2) * x->d[b] * QD_FN(sum32)(x, b); return QD_FN(dot4)(QD_FN(nibbles)(w + 4), a);
+    case 0: v = _mm256_sub_epi8(QD_FN(nibbles)(w + 2), _mm256_set1_epi8(8)); break;
+    case 1:
+        b.minimum = QD_FN(f16)(w + 2);
+        b.magnitude = QD_FN(nibbles)(w + 4);
+        return b;
     case 2: {
         __m256i high = _mm256_and_si256(QD_FN(bit_bytes)(w + 2), _mm256_set1_epi8(0x10));
-        *offset += 16 * d * QD_FN(sum32)(x, b);
-        return QD_FN(dot4)(_mm256_or_si256(QD_FN(nibbles)(w + 6), high), a);
+        v = _mm256_sub_epi8(_mm256_or_si256(QD_FN(nibbles)(w + 6), high), _mm256_set1_epi8(16));
+        break;
     }
     case 3: {
         __m256i high = _mm256_and_si256(QD_FN(bit_bytes)(w + 4), _mm256_set1_epi8(0x10));
-        *offset -= QD_FN(f16)(w + 2) * x->d[b] * QD_FN(sum32)(x, b);
-        return QD_FN(dot4)(_mm256_or_si256(QD_FN(nibbles)(w + 8), high), a);
+        b.minimum = QD_FN(f16)(w + 2);
+        b.magnitude = _mm256_or_si256(QD_FN(nibbles)(w + 8), high);
+        return b;
     }
-    case 4: return QD_FN(dot4_signed)(_mm256_loadu_si256((const __m256i *)(w + 2)), a);
-    default: return QD_FN(dot4_signed)(QD_FN(iq4_lookup)(QD_FN(nibbles)(w + 2)), a);
+    case 4: v = QD_FN(load)(w + 2); break;
+    default: v = QD_FN(iq4_lookup)(QD_FN(nibbles)(w + 2)); break;
     }
+    b.magnitude = _mm256_sign_epi8(v, v);
+    b.sign = v;
+    return b;
 }
 
-/// The 32-weight formats, two blocks per step into two accumulators, so that consecutive FMAs
-/// do not wait on each other.
-QD_INLINE float QD_FN(dot_legacy)(const uint8_t *w, const glm_q8_row *x, int64_t n, int kind, int bytes) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float offset = 0, s0, s1;
-    int64_t b = 0, blocks = n / 32;
-    for (; b + 1 < blocks; b += 2, w += 2 * bytes) {
-        __m256i d0 = QD_FN(legacy_block)(w, x, b, kind, &s0, &offset);
-        __m256i d1 = QD_FN(legacy_block)(w + bytes, x, b + 1, kind, &s1, &offset);
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_set1_ps(s0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d1), _mm256_set1_ps(s1), acc1);
+/// The 32-weight formats: per block, one unpacking and one FMA per token; the formats with a
+/// minimum add d_x·m·Σq per token in scalars. Two accumulators per token when there is one
+/// token, so that consecutive FMAs do not wait on each other.
+QD_INLINE void QD_FN(dot_legacy)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, int kind, int bytes,
+                                 float *out) {
+    __m256 acc[QD_TOKENS], acc1 = _mm256_setzero_ps();
+    float offset[QD_TOKENS];
+    int has_minimum = kind == 1 || kind == 3;
+    for (int t = 0; t < nt; t++) { acc[t] = _mm256_setzero_ps(); offset[t] = 0; }
+    int64_t blocks = n / 32;
+    for (int64_t b = 0; b < blocks; b++, w += bytes) {
+        QD_FN(legacy_codes) c = QD_FN(legacy_unpack)(w, kind);
+        for (int t = 0; t < nt; t++) {
+            __m256i a = QD_FN(load)(x[t].qs + 32 * b);
+            __m256i dot = has_minimum ? QD_FN(dot4)(c.magnitude, a) : QD_FN(dot4)(c.magnitude, _mm256_sign_epi8(a, c.sign));
+            __m256 scale = _mm256_set1_ps(c.d * x[t].d[b]);
+            if (nt == 1 && (b & 1)) acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, acc1);
+            else acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, acc[t]);
+            if (has_minimum) offset[t] += c.minimum * x[t].d[b] * (float)QD_FN(sum32)(&x[t], b);
+        }
     }
-    if (b < blocks) {
-        __m256i d0 = QD_FN(legacy_block)(w, x, b, kind, &s0, &offset);
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_set1_ps(s0), acc0);
-    }
-    return QD_FN(hsum)(_mm256_add_ps(acc0, acc1)) - offset;
+    if (nt == 1) acc[0] = _mm256_add_ps(acc[0], acc1);
+    for (int t = 0; t < nt; t++) out[t] = QD_FN(hsum)(acc[t]) + offset[t];
 }
 
 /// Σ over pairs of u·s, times a per-16-bit-lane integer scale, in eight int32 lanes: the
@@ -126,141 +150,178 @@ QD_INLINE __m256i QD_FN(scale_pair)(int lo, int hi) {
     return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo));
 }
 
+/// Q4_K's and Q5_K's 12 scale bytes → 8 six-bit scales and 8 six-bit mins (ggml's unpacking
+/// of the same bytes, ../shared/spec/gguf.md §4).
+QD_INLINE void QD_FN(k4_scales)(const uint8_t *q, uint8_t scales[8], uint8_t mins[8]) {
+    uint32_t u[3];
+    memcpy(u, q, 12);
+    uint32_t s0 = u[0] & 0x3f3f3f3f, s1 = (u[2] & 0x0f0f0f0f) | ((u[0] >> 6 & 0x03030303) << 4);
+    uint32_t m0 = u[1] & 0x3f3f3f3f, m1 = (u[2] >> 4 & 0x0f0f0f0f) | ((u[1] >> 6 & 0x03030303) << 4);
+    memcpy(scales, &s0, 4), memcpy(scales + 4, &s1, 4), memcpy(mins, &m0, 4), memcpy(mins + 4, &m1, 4);
+}
+
+/// Σ_j m_j·(Σ q over sub-block j of 32) as eight int32 lanes: the mins doubled to 16 int16
+/// (one per 16 activations) against the activations' 16 sums of 16.
+QD_INLINE __m256i QD_FN(min_dot)(__m256i mins16, const int16_t *sum16) {
+    return _mm256_madd_epi16(mins16, QD_FN(load)(sum16));
+}
+
 /// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins.
-QD_INLINE float QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int64_t n, int five) {
-    __m256 acc = _mm256_setzero_ps();
-    float minimum = 0;
+QD_INLINE void QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, int five, float *out) {
+    __m256 acc[QD_TOKENS], minimum[QD_TOKENS];
+    for (int t = 0; t < nt; t++) { acc[t] = _mm256_setzero_ps(); minimum[t] = _mm256_setzero_ps(); }
     for (int64_t sb = 0; sb < n / 256; sb++, w += five ? 176 : 144) {
-        const uint8_t *q = w + 4, *qs = w + (five ? 48 : 16);
-        const int8_t *xq = x->qs + 256 * sb;
-        __m256i qh = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
-        __m256i isum = _mm256_setzero_si256();
-        int msum = 0;
+        const uint8_t *qs = w + (five ? 48 : 16);
+        uint8_t sc[8], m[8];
+        QD_FN(k4_scales)(w + 4, sc, m);
+        uint64_t m8;
+        memcpy(&m8, m, 8);
+        __m128i mb = _mm_cvtsi64_si128((long long)m8);
+        __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));
+        __m256i qh = five ? QD_FN(load)(w + 16) : _mm256_setzero_si256();
+        __m256i isum[QD_TOKENS];
+        for (int t = 0; t < nt; t++) isum[t] = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++) {
-            int sc, m;
-            scale_min_k4(j, q, &sc, &m);
-            __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * (j / 2)));
-            __m256i codes = QD_FN(field)(v, 4 * (j % 2), 0x0F);
+            __m256i codes = QD_FN(field)(QD_FN(load)(qs + 32 * (j / 2)), 4 * (j % 2), 0x0F);
             if (five) codes = _mm256_or_si256(codes, _mm256_slli_epi16(QD_FN(field)(qh, j, 1), 4));
-            __m256i a = _mm256_loadu_si256((const __m256i *)(xq + 32 * j));
-            isum = _mm256_add_epi32(isum, QD_FN(scaled_dot)(codes, a, _mm256_set1_epi16((short)sc)));
-            msum += m * QD_FN(sum32)(x, 8 * sb + j);
+            __m256i scale = _mm256_set1_epi16((short)sc[j]);
+            for (int t = 0; t < nt; t++)
+                isum[t] = _mm256_add_epi32(isum[t], QD_FN(scaled_dot)(codes, QD_FN(load)(x[t].qs + 256 * sb + 32 * j), scale));
         }
-        float da = x->d[sb];
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(QD_FN(f16)(w) * da), acc);
-        minimum += QD_FN(f16)(w + 2) * da * (float)msum;
+        float d = QD_FN(f16)(w), dmin = QD_FN(f16)(w + 2);
+        for (int t = 0; t < nt; t++) {
+            float da = x[t].d[sb];
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * da), acc[t]);
+            minimum[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(QD_FN(min_dot)(mins16, x[t].sum16 + 16 * sb)),
+                                         _mm256_set1_ps(dmin * da), minimum[t]);
+        }
     }
-    return QD_FN(hsum)(acc) - minimum;
+    for (int t = 0; t < nt; t++) out[t] = QD_FN(hsum)(_mm256_sub_ps(acc[t], minimum[t]));
 }
 
 /// Q6_K: 16 sub-blocks of 16, int8 scales, 6-bit codes stored + 32.
-QD_INLINE float QD_FN(dot_q6k)(const uint8_t *w, const glm_q8_row *x, int64_t n) {
-    __m256 acc = _mm256_setzero_ps();
-    float offset = 0;
+QD_INLINE void QD_FN(dot_q6k)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, float *out) {
+    __m256 acc[QD_TOKENS];
+    for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t sb = 0; sb < n / 256; sb++, w += 210) {
-        const int8_t *scales = (const int8_t *)(w + 192), *xq = x->qs + 256 * sb;
-        const int16_t *sums = x->sum16 + 16 * sb;
-        __m256i isum = _mm256_setzero_si256();
-        int osum = 0;
+        const int8_t *scales = (const int8_t *)(w + 192);
+        // The +32 of every code, as 32·scale against the activations' sums of 16.
+        __m256i offset16 = _mm256_slli_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)scales)), 5);
+        __m256i isum[QD_TOKENS];
+        for (int t = 0; t < nt; t++) isum[t] = _mm256_sub_epi32(_mm256_setzero_si256(), QD_FN(min_dot)(offset16, x[t].sum16 + 16 * sb));
         for (int half = 0; half < 2; half++) {
             const uint8_t *ql = w + 64 * half;
-            __m256i qh = _mm256_loadu_si256((const __m256i *)(w + 128 + 32 * half));
-            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i qh = QD_FN(load)(w + 128 + 32 * half), l0 = QD_FN(load)(ql), l1 = QD_FN(load)(ql + 32);
             for (int k = 0; k < 4; k++) {
                 __m256i low = QD_FN(field)(k & 1 ? l1 : l0, k >= 2 ? 4 : 0, 0x0F);
                 __m256i codes = _mm256_or_si256(low, _mm256_slli_epi16(QD_FN(field)(qh, 2 * k, 3), 4));
                 int s = 8 * half + 2 * k;
-                __m256i a = _mm256_loadu_si256((const __m256i *)(xq + 128 * half + 32 * k));
-                isum = _mm256_add_epi32(isum, QD_FN(scaled_dot)(codes, a, QD_FN(scale_pair)(scales[s], scales[s + 1])));
-                osum += scales[s] * sums[s] + scales[s + 1] * sums[s + 1];
+                __m256i scale = QD_FN(scale_pair)(scales[s], scales[s + 1]);
+                for (int t = 0; t < nt; t++)
+                    isum[t] = _mm256_add_epi32(isum[t], QD_FN(scaled_dot)(codes, QD_FN(load)(x[t].qs + 256 * sb + 128 * half + 32 * k), scale));
             }
         }
-        float dd = QD_FN(f16)(w + 208) * x->d[sb];
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(dd), acc);
-        offset += 32 * dd * (float)osum;
+        float d = QD_FN(f16)(w + 208);
+        for (int t = 0; t < nt; t++) acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * x[t].d[sb]), acc[t]);
     }
-    return QD_FN(hsum)(acc) - offset;
+    for (int t = 0; t < nt; t++) out[t] = QD_FN(hsum)(acc[t]);
 }
 
 /// Q3_K (codes + 4 from 2 low bits and the high-bit mask, signed 6-bit scales) and Q2_K (2-bit
 /// codes, 4-bit scales and mins); both 16 sub-blocks of 16 with Q2_K's bit layout.
-QD_INLINE float QD_FN(dot_q23k)(const uint8_t *w, const glm_q8_row *x, int64_t n, int three) {
-    __m256 acc = _mm256_setzero_ps();
-    float offset = 0;
+QD_INLINE void QD_FN(dot_q23k)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, int three, float *out) {
+    __m256 acc[QD_TOKENS];
+    for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t sb = 0; sb < n / 256; sb++, w += three ? 110 : 84) {
-        int sc[16], m[16];
+        int16_t sc[16], m[16];
         if (three) {
             const uint8_t *packed = w + 96;
             for (int k = 0; k < 16; k++) {
                 int low = k < 8 ? packed[k] & 0xF : packed[k - 8] >> 4, high = (packed[8 + k % 4] >> (2 * (k / 4))) & 3;
-                sc[k] = (low | high << 4) - 32;
-                m[k] = 4 * sc[k];
+                sc[k] = (int16_t)((low | high << 4) - 32);
+                m[k] = (int16_t)(4 * sc[k]);
             }
         } else {
             for (int k = 0; k < 16; k++) { sc[k] = w[k] & 0xF; m[k] = w[k] >> 4; }
         }
         const uint8_t *qs = w + (three ? 32 : 16);
-        const int8_t *xq = x->qs + 256 * sb;
-        const int16_t *sums = x->sum16 + 16 * sb;
-        __m256i hmask = three ? _mm256_loadu_si256((const __m256i *)w) : _mm256_setzero_si256();
-        __m256i isum = _mm256_setzero_si256();
-        int msum = 0;
+        __m256i hmask = three ? QD_FN(load)(w) : _mm256_setzero_si256(), mins16 = QD_FN(load)(m);
+        __m256i isum[QD_TOKENS];
+        for (int t = 0; t < nt; t++) isum[t] = _mm256_setzero_si256();
         for (int half = 0; half < 2; half++) {
-            __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * half));
+            __m256i q = QD_FN(load)(qs + 32 * half);
             for (int s = 0; s < 4; s++) {
                 __m256i codes = QD_FN(field)(q, 2 * s, 3);
                 if (three) codes = _mm256_or_si256(codes, _mm256_slli_epi16(QD_FN(field)(hmask, 4 * half + s, 1), 2));
                 int k = 8 * half + 2 * s;
-                __m256i a = _mm256_loadu_si256((const __m256i *)(xq + 128 * half + 32 * s));
-                isum = _mm256_add_epi32(isum, QD_FN(scaled_dot)(codes, a, QD_FN(scale_pair)(sc[k], sc[k + 1])));
-                msum += m[k] * sums[k] + m[k + 1] * sums[k + 1];
+                __m256i scale = QD_FN(scale_pair)(sc[k], sc[k + 1]);
+                for (int t = 0; t < nt; t++)
+                    isum[t] = _mm256_add_epi32(isum[t], QD_FN(scaled_dot)(codes, QD_FN(load)(x[t].qs + 256 * sb + 128 * half + 32 * s), scale));
             }
         }
-        float da = x->d[sb], d = QD_FN(f16)(w + (three ? 108 : 80));
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * da), acc);
-        offset += (three ? d : QD_FN(f16)(w + 82)) * da * (float)msum;
+        float d = QD_FN(f16)(w + (three ? 108 : 80)), dmin = three ? d : QD_FN(f16)(w + 82);
+        for (int t = 0; t < nt; t++) {
+            float da = x[t].d[sb];
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * da), acc[t]);
+            __m256i msum = QD_FN(min_dot)(mins16, x[t].sum16 + 16 * sb);
+            acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * da), acc[t]);
+        }
     }
-    return QD_FN(hsum)(acc) - offset;
+    for (int t = 0; t < nt; t++) out[t] = QD_FN(hsum)(acc[t]);
 }
 
 /// IQ4_XS: 8 sub-blocks of 32 with 6-bit scales, IQ4_NL's non-linear values.
-QD_INLINE float QD_FN(dot_iq4xs)(const uint8_t *w, const glm_q8_row *x, int64_t n) {
-    __m256 acc = _mm256_setzero_ps();
+QD_INLINE void QD_FN(dot_iq4xs)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, float *out) {
+    __m256 acc[QD_TOKENS];
+    for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t sb = 0; sb < n / 256; sb++, w += 136) {
         uint16_t scales_h = (uint16_t)(w[2] | (w[3] << 8));
-        const int8_t *xq = x->qs + 256 * sb;
-        __m256i isum = _mm256_setzero_si256();
+        __m256i isum[QD_TOKENS];
+        for (int t = 0; t < nt; t++) isum[t] = _mm256_setzero_si256();
         for (int ib = 0; ib < 8; ib++) {
             int ls = ((w[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((scales_h >> (2 * ib)) & 3) << 4);
-            __m256i a = _mm256_loadu_si256((const __m256i *)(xq + 32 * ib));
-            __m256i v = QD_FN(iq4_lookup)(QD_FN(nibbles)(w + 8 + 16 * ib));
-            isum = _mm256_add_epi32(isum, QD_FN(scaled_dot)(_mm256_sign_epi8(v, v), _mm256_sign_epi8(a, v),
-                                                            _mm256_set1_epi16((short)(ls - 32))));
+            __m256i v = QD_FN(iq4_lookup)(QD_FN(nibbles)(w + 8 + 16 * ib)), magnitude = _mm256_sign_epi8(v, v);
+            __m256i scale = _mm256_set1_epi16((short)(ls - 32));
+            for (int t = 0; t < nt; t++) {
+                __m256i a = _mm256_sign_epi8(QD_FN(load)(x[t].qs + 256 * sb + 32 * ib), v);
+                isum[t] = _mm256_add_epi32(isum[t], QD_FN(scaled_dot)(magnitude, a, scale));
+            }
         }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(QD_FN(f16)(w) * x->d[sb]), acc);
+        float d = QD_FN(f16)(w);
+        for (int t = 0; t < nt; t++) acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * x[t].d[sb]), acc[t]);
     }
-    return QD_FN(hsum)(acc);
+    for (int t = 0; t < nt; t++) out[t] = QD_FN(hsum)(acc[t]);
 }
 
-QD_FUNC float QD_FN(qdot)(int32_t dtype, const void *row, const glm_q8_row *x, int64_t n) {
+/// One format for `NT` tokens (a constant).
+#define QD_DISPATCH(NT)                                                                              \
+    switch (dtype) {                                                                                 \
+    case GLM_DTYPE_Q4_0: QD_FN(dot_legacy)(w, x, NT, n, 0, 18, out); return;                         \
+    case GLM_DTYPE_Q4_1: QD_FN(dot_legacy)(w, x, NT, n, 1, 20, out); return;                         \
+    case GLM_DTYPE_Q5_0: QD_FN(dot_legacy)(w, x, NT, n, 2, 22, out); return;                         \
+    case GLM_DTYPE_Q5_1: QD_FN(dot_legacy)(w, x, NT, n, 3, 24, out); return;                         \
+    case GLM_DTYPE_Q8_0: QD_FN(dot_legacy)(w, x, NT, n, 4, 34, out); return;                         \
+    case GLM_DTYPE_IQ4_NL: QD_FN(dot_legacy)(w, x, NT, n, 5, 18, out); return;                       \
+    case GLM_DTYPE_Q4_K: QD_FN(dot_q45k)(w, x, NT, n, 0, out); return;                               \
+    case GLM_DTYPE_Q5_K: QD_FN(dot_q45k)(w, x, NT, n, 1, out); return;                               \
+    case GLM_DTYPE_Q6_K: QD_FN(dot_q6k)(w, x, NT, n, out); return;                                   \
+    case GLM_DTYPE_Q3_K: QD_FN(dot_q23k)(w, x, NT, n, 1, out); return;                               \
+    case GLM_DTYPE_Q2_K: QD_FN(dot_q23k)(w, x, NT, n, 0, out); return;                               \
+    case GLM_DTYPE_IQ4_XS: QD_FN(dot_iq4xs)(w, x, NT, n, out); return;                               \
+    }
+
+QD_FUNC void QD_FN(qdot)(int32_t dtype, const void *row, const glm_q8_row *x, int nt, int64_t n, float *out) {
     const uint8_t *w = row;
-    switch (dtype) {
-    case GLM_DTYPE_Q4_0: return QD_FN(dot_legacy)(w, x, n, 0, 18);
-    case GLM_DTYPE_Q4_1: return QD_FN(dot_legacy)(w, x, n, 1, 20);
-    case GLM_DTYPE_Q5_0: return QD_FN(dot_legacy)(w, x, n, 2, 22);
-    case GLM_DTYPE_Q5_1: return QD_FN(dot_legacy)(w, x, n, 3, 24);
-    case GLM_DTYPE_Q8_0: return QD_FN(dot_legacy)(w, x, n, 4, 34);
-    case GLM_DTYPE_IQ4_NL: return QD_FN(dot_legacy)(w, x, n, 5, 18);
-    case GLM_DTYPE_Q4_K: return QD_FN(dot_q45k)(w, x, n, 0);
-    case GLM_DTYPE_Q5_K: return QD_FN(dot_q45k)(w, x, n, 1);
-    case GLM_DTYPE_Q6_K: return QD_FN(dot_q6k)(w, x, n);
-    case GLM_DTYPE_Q3_K: return QD_FN(dot_q23k)(w, x, n, 1);
-    case GLM_DTYPE_Q2_K: return QD_FN(dot_q23k)(w, x, n, 0);
-    case GLM_DTYPE_IQ4_XS: return QD_FN(dot_iq4xs)(w, x, n);
-    default: return 0;
+    switch (nt) {
+    case 1: QD_DISPATCH(1) return;
+    case 2: QD_DISPATCH(2) return;
+    case 3: QD_DISPATCH(3) return;
+    default: QD_DISPATCH(4) return;
     }
 }
 
+#undef QD_DISPATCH
+#undef QD_TOKENS
 #undef QD_CAT2
 #undef QD_CAT
 #undef QD_FN
