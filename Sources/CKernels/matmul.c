@@ -24,7 +24,7 @@
 // thread: a 16-token decode step 1.07 s against 1.32 s through the packed gemm; at 32 the gemm
 // wins). GEMV_GROUP: tokens per register block of the gemv kernel. With AVX2 the gemm wins from 9
 // tokens (bench checkpoint, 16 streams, two threads: a decode step 0.39 s against 0.44 s).
-enum { GEMV_MAX_TOKENS = 16, GEMV_MAX_TOKENS_AVX2 = 8, GEMV_GROUP = 8, PANEL = 48, TILE_R = 12 };
+enum { GEMV_MAX_TOKENS = 16, GEMV_MAX_TOKENS_AVX2 = 8, GEMV_GROUP = 8, PANEL = 48, TILE_R = 12, QDOT_ROW_TILE = 8 };
 
 // MARK: - Scalar conversions
 
@@ -657,18 +657,21 @@ typedef struct {
 
 enum { ISA_PORTABLE, ISA_AVX2, ISA_AVX512 };
 
-/// Block formats in the gemv regime: every row is dotted with the tokens' int8 activations,
-/// GLM_QDOT_TOKENS at a time, while it is in L1.
+/// Block formats in the int8 regime: each tile of rows is dotted with the tokens' int8
+/// activations, GLM_QDOT_TOKENS at a time, while the tile's rows are in L1 (the activations
+/// are then read once per tile rather than once per row).
 static void gemv_rows_quantised(const matmul_job *job, int64_t r0, int64_t r1) {
     const glm_matrix *w = job->w;
     float out[GLM_QDOT_TOKENS];
-    for (int64_t r = r0; r < r1; r++) {
-        const char *row = row_start(w, r);
-        float b = job->bias ? job->bias[r] : 0.0f;
+    for (int64_t tile = r0; tile < r1; tile += QDOT_ROW_TILE) {
+        int64_t tile_end = tile + QDOT_ROW_TILE < r1 ? tile + QDOT_ROW_TILE : r1;
         for (int64_t t0 = 0; t0 < job->tokens; t0 += GLM_QDOT_TOKENS) {
             int nt = job->tokens - t0 < GLM_QDOT_TOKENS ? (int)(job->tokens - t0) : GLM_QDOT_TOKENS;
-            glm_qdot(w->dtype, row, &job->q8[t0], nt, w->cols, job->qdot_isa, out);
-            for (int t = 0; t < nt; t++) job->y[(t0 + t) * job->ldy + r] = out[t] + b;
+            for (int64_t r = tile; r < tile_end; r++) {
+                glm_qdot(w->dtype, row_start(w, r), &job->q8[t0], nt, w->cols, job->qdot_isa, out);
+                float b = job->bias ? job->bias[r] : 0.0f;
+                for (int t = 0; t < nt; t++) job->y[(t0 + t) * job->ldy + r] = out[t] + b;
+            }
         }
     }
 }
@@ -752,6 +755,9 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
         if (it->tokens > 0 && it->w->rows > 0) {
             job->gemv = it->tokens <= (isa == ISA_AVX512 ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
                         (it->w->dtype != GLM_DTYPE_F8E4M3 || fp8_gemv_ok(it->w));
+            // The super-block formats stay int8 at every token count: their f32 panels must unpack
+            // scales per row and ran at a third of the int8 rate (BENCHMARKS.md §5, kernel_rate).
+            if (is_block_format(it->w->dtype) && block_elements(it->w->dtype) == 256) job->gemv = 1;
             if (job->gemv && is_block_format(it->w->dtype)) {
                 for (int64_t j = 0; j < i && !job->q8; j++) {
                     if (jobs[j].q8 && jobs[j].x == it->x && jobs[j].tokens == it->tokens && jobs[j].ldx == it->ldx &&
