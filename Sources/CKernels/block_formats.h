@@ -69,15 +69,14 @@ static inline float f16_bits_to_f32(uint16_t h) {
 /// An f16 stored little-endian at p.
 static inline float f16_at(const uint8_t *p) { return f16_bits_to_f32((uint16_t)(p[0] | (p[1] << 8))); }
 
-/// The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K super-block's 12 scale bytes.
-static inline void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
+/// A Q4_K / Q5_K super-block's 12 scale bytes → its 8 six-bit scales and 8 six-bit mins, one
+/// per sub-block of 32 (ggml's unpacking, four sub-blocks per 32-bit word).
+static inline void k4_scales(const uint8_t *q, uint8_t scales[8], uint8_t mins[8]) {
+    uint32_t u[3];
+    memcpy(u, q, 12);
+    uint32_t s0 = u[0] & 0x3f3f3f3f, s1 = (u[2] & 0x0f0f0f0f) | ((u[0] >> 6 & 0x03030303) << 4);
+    uint32_t m0 = u[1] & 0x3f3f3f3f, m1 = (u[2] >> 4 & 0x0f0f0f0f) | ((u[1] >> 6 & 0x03030303) << 4);
+    memcpy(scales, &s0, 4), memcpy(scales + 4, &s1, 4), memcpy(mins, &m0, 4), memcpy(mins + 4, &m1, 4);
 }
 
 #endif

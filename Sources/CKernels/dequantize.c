@@ -93,25 +93,27 @@ static void q3_k(const uint8_t *b, float *y) {
 
 static void q4_k(const uint8_t *b, float *y) {
     float d = f16_at(b), dmin = f16_at(b + 2);
-    const uint8_t *scales = b + 4, *qs = b + 16;
+    const uint8_t *qs = b + 16;
+    uint8_t sc[8], m[8];
+    k4_scales(b + 4, sc, m);
     for (int i = 0; i < 256; i++) {
-        int sub = i / 32, c = i / 64, l = i % 32, sc, m;
-        scale_min_k4(sub, scales, &sc, &m);
+        int sub = i / 32, c = i / 64, l = i % 32;
         int q = sub % 2 == 0 ? qs[32 * c + l] & 0xF : qs[32 * c + l] >> 4;
-        float d1 = d * (float)sc, m1 = dmin * (float)m;
+        float d1 = d * (float)sc[sub], m1 = dmin * (float)m[sub];
         y[i] = d1 * (float)q - m1;
     }
 }
 
 static void q5_k(const uint8_t *b, float *y) {
     float d = f16_at(b), dmin = f16_at(b + 2);
-    const uint8_t *scales = b + 4, *qh = b + 16, *qs = b + 48;
+    const uint8_t *qh = b + 16, *qs = b + 48;
+    uint8_t sc[8], m[8];
+    k4_scales(b + 4, sc, m);
     for (int i = 0; i < 256; i++) {
-        int sub = i / 32, c = i / 64, l = i % 32, sc, m;
-        scale_min_k4(sub, scales, &sc, &m);
+        int sub = i / 32, c = i / 64, l = i % 32;
         int low = sub % 2 == 0 ? qs[32 * c + l] & 0xF : qs[32 * c + l] >> 4;
         int high = (qh[l] >> sub) & 1;
-        float d1 = d * (float)sc, m1 = dmin * (float)m;
+        float d1 = d * (float)sc[sub], m1 = dmin * (float)m[sub];
         y[i] = d1 * (float)(low | high << 4) - m1;
     }
 }

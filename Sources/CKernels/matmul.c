@@ -753,11 +753,11 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
                             .bias = it->bias, .isa = isa, .qdot_isa = qdot_isa};
         if (it->w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
         if (it->tokens > 0 && it->w->rows > 0) {
-            job->gemv = it->tokens <= (isa == ISA_AVX512 ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
-                        (it->w->dtype != GLM_DTYPE_F8E4M3 || fp8_gemv_ok(it->w));
             // The super-block formats stay int8 at every token count: their f32 panels must unpack
             // scales per row and ran at a third of the int8 rate (BENCHMARKS.md §5, kernel_rate).
-            if (is_block_format(it->w->dtype) && block_elements(it->w->dtype) == 256) job->gemv = 1;
+            int super_block = is_block_format(it->w->dtype) && block_elements(it->w->dtype) == 256;
+            job->gemv = super_block || (it->tokens <= (isa == ISA_AVX512 ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
+                                        (it->w->dtype != GLM_DTYPE_F8E4M3 || fp8_gemv_ok(it->w)));
             if (job->gemv && is_block_format(it->w->dtype)) {
                 for (int64_t j = 0; j < i && !job->q8; j++) {
                     if (jobs[j].q8 && jobs[j].x == it->x && jobs[j].tokens == it->tokens && jobs[j].ldx == it->ldx &&

@@ -97,11 +97,11 @@ static int unpack_block(int32_t dtype, const uint8_t *b, int8_t *c, float *A, fl
             if (five) q |= ((qh[i % 32] >> sub) & 1) << 4;
             c[i] = (int8_t)q;
         }
+        uint8_t sc[8], m[8];
+        k4_scales(scales, sc, m);
         for (int j = 0; j < 8; j++) {
-            int sc, m;
-            scale_min_k4(j, scales, &sc, &m);
-            A[2 * j] = A[2 * j + 1] = d * (float)sc;
-            B[2 * j] = B[2 * j + 1] = dmin * (float)m;
+            A[2 * j] = A[2 * j + 1] = d * (float)sc[j];
+            B[2 * j] = B[2 * j + 1] = dmin * (float)m[j];
         }
         return 256;
     }
@@ -166,9 +166,15 @@ static void qdot_portable(int32_t dtype, const uint8_t *row, const glm_q8_row *x
 
 void glm_qdot(int32_t dtype, const void *row, const glm_q8_row *x, int nt, int64_t n, int isa, float *out) {
 #if defined(__x86_64__)
-    if (isa == 2) qdot_vnni(dtype, row, x, nt, n, out);
-    else if (isa == 1) qdot_avx2(dtype, row, x, nt, n, out);
-    else
+    if (isa == 2) {
+        qdot_vnni(dtype, row, x, nt, n, out);
+        return;
+    }
+    if (isa == 1) {
+        qdot_avx2(dtype, row, x, nt, n, out);
+        return;
+    }
 #endif
+    (void)isa;
     qdot_portable(dtype, row, x, nt, n, out);
 }

@@ -150,16 +150,6 @@ QD_INLINE __m256i QD_FN(scale_pair)(int lo, int hi) {
     return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo));
 }
 
-/// Q4_K's and Q5_K's 12 scale bytes → 8 six-bit scales and 8 six-bit mins (ggml's unpacking
-/// of the same bytes, ../shared/spec/gguf.md §4).
-QD_INLINE void QD_FN(k4_scales)(const uint8_t *q, uint8_t scales[8], uint8_t mins[8]) {
-    uint32_t u[3];
-    memcpy(u, q, 12);
-    uint32_t s0 = u[0] & 0x3f3f3f3f, s1 = (u[2] & 0x0f0f0f0f) | ((u[0] >> 6 & 0x03030303) << 4);
-    uint32_t m0 = u[1] & 0x3f3f3f3f, m1 = (u[2] >> 4 & 0x0f0f0f0f) | ((u[1] >> 6 & 0x03030303) << 4);
-    memcpy(scales, &s0, 4), memcpy(scales + 4, &s1, 4), memcpy(mins, &m0, 4), memcpy(mins + 4, &m1, 4);
-}
-
 /// Σ_j m_j·(Σ q over sub-block j of 32) as eight int32 lanes: the mins doubled to 16 int16
 /// (one per 16 activations) against the activations' 16 sums of 16.
 QD_INLINE __m256i QD_FN(min_dot)(__m256i mins16, const int16_t *sum16) {
@@ -173,7 +163,7 @@ QD_INLINE void QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int nt, in
     for (int64_t sb = 0; sb < n / 256; sb++, w += five ? 176 : 144) {
         const uint8_t *qs = w + (five ? 48 : 16);
         uint8_t sc[8], m[8];
-        QD_FN(k4_scales)(w + 4, sc, m);
+        k4_scales(w + 4, sc, m);
         uint64_t m8;
         memcpy(&m8, m, 8);
         __m128i mb = _mm_cvtsi64_si128((long long)m8);
