@@ -179,6 +179,16 @@ static inline void fp8_scales(const glm_matrix *w, int64_t row, const float **sc
 /// FP8 takes the gemv regime when each 16-column chunk lies inside one scale block.
 static inline int fp8_gemv_ok(const glm_matrix *w) { return !w->block_scale || w->block % 16 == 0; }
 
+/// Where the gemv kernels' next row pair starts (rows `stride` bytes apart; past the end of
+/// the matrix the prefetches are dropped, never faulting). The kernels prefetch it into L2 while they work on this pair: rows of
+/// bf16 × 2048 columns are whole 4 KiB pages, where the hardware prefetchers stop, and a
+/// prefetch a few lines ahead was too short to hide the memory latency (kernel_rate: 1-token
+/// bf16 from 17–21 to 28–36 GB/s of weights on 2 Zen 4 threads, BENCHMARKS.md §5).
+static inline void next_pair(const void *r1p, int64_t stride, const char **next0, const char **next1) {
+    *next0 = (const char *)r1p + stride;
+    *next1 = *next0 + stride;
+}
+
 /// Walks a gemv kernel's FP8 scales along a row as column c advances (no division per chunk):
 /// scale0/scale1 hold s0/s1[c / block] × 256 (the widening's 1/256 folded in).
 #define FP8_SCALE_WALK_BEGIN                                                                    \
@@ -274,11 +284,14 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
     for (int t = 0; t < nt; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
     int64_t c = 0;
     size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
+    const char *next0, *next1;
+    next_pair(r1p, (int64_t)esize * cols, &next0, &next1);
     FP8_SCALE_WALK_BEGIN
     for (; c + 16 <= cols; c += 16) {
-        // Weight rows stream from memory once; prefetch ahead so more lines are in flight.
-        _mm_prefetch((const char *)r0p + (c + 256) * esize, _MM_HINT_T0);
-        _mm_prefetch((const char *)r1p + (c + 256) * esize, _MM_HINT_T0);
+        if ((c & 31) == 0) {
+            _mm_prefetch(next0 + c * (int64_t)esize, _MM_HINT_T2);
+            _mm_prefetch(next1 + c * (int64_t)esize, _MM_HINT_T2);
+        }
         __m512 w0 = load16_full(r0p, c, dtype), w1 = load16_full(r1p, c, dtype);
         if (dtype == GLM_DTYPE_F8E4M3) {
             FP8_SCALE_WALK_STEP
@@ -310,6 +323,61 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
         out[1][t] = _mm512_reduce_add_ps(acc1[t]);
     }
 }
+
+/// One weight row against one token (decode), summed exactly as gemv2 sums each (row, token),
+/// so a token's result does not depend on whether it is alone. One row at a time is one
+/// sequential stream per thread, which the prefetchers follow from row to row (rows are
+/// contiguous, so the prefetches run on into the next ones); gemv2's two concurrent rows moved
+/// 70–80 % of its bytes per second on 2 Zen 4 threads (kernel_rate, BENCHMARKS.md §5).
+INLINE512 float gemv1(const void *rp, int32_t dtype, int64_t cols, const float *x, const float *s0, int64_t block) {
+    __m512 acc = _mm512_setzero_ps();
+    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
+    const float *s1 = s0;
+    int64_t c = 0;
+    FP8_SCALE_WALK_BEGIN
+    for (; c + 16 <= cols; c += 16) {
+        const char *at = (const char *)rp + c * (int64_t)esize;
+        if ((c * (int64_t)esize & 63) == 0) {
+            _mm_prefetch(at + 256, _MM_HINT_T0);
+            _mm_prefetch(at + 2048, _MM_HINT_T2);
+        }
+        __m512 wv = load16_full(rp, c, dtype);
+        if (dtype == GLM_DTYPE_F8E4M3) {
+            FP8_SCALE_WALK_STEP
+            wv = _mm512_mul_ps(wv, _mm512_set1_ps(scale0));
+        }
+        acc = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + c), acc);
+    }
+    if (c < cols) {
+        __mmask16 m = (__mmask16)((1u << (cols - c)) - 1);
+        __m512 wv = load16(rp, c, dtype, m);
+        if (dtype == GLM_DTYPE_F8E4M3) {
+            FP8_SCALE_WALK_STEP
+            wv = _mm512_mul_ps(wv, _mm512_set1_ps(scale0));
+        }
+        acc = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m, x + c), acc);
+    }
+    (void)scale1;
+    return _mm512_reduce_add_ps(acc);
+}
+
+/// Rows r0..<r1 against one token with KERNEL (gemv1 or gemv1_avx2), for dtype DT.
+#define GEMV1_ROWS(KERNEL, DT)                                                                  \
+    for (int64_t r = r0; r < r1; r++) {                                                         \
+        const float *s0 = NULL;                                                                 \
+        int64_t block = INT64_MAX;                                                              \
+        if (DT == GLM_DTYPE_F8E4M3) fp8_scales(w, r, &s0, &block);                              \
+        y[r] = KERNEL(row_start(w, r), DT, w->cols, x, s0, block) + (bias ? bias[r] : 0.0f);    \
+    }
+
+/// The one-token body of a gemv_rows_* function: GEMV1_ROWS specialised for each dtype.
+#define GEMV1_BY_DTYPE(KERNEL)                                                                  \
+    switch (w->dtype) {                                                                         \
+    case GLM_DTYPE_F8E4M3: GEMV1_ROWS(KERNEL, GLM_DTYPE_F8E4M3) break;                          \
+    case GLM_DTYPE_BF16: GEMV1_ROWS(KERNEL, GLM_DTYPE_BF16) break;                              \
+    case GLM_DTYPE_F16: GEMV1_ROWS(KERNEL, GLM_DTYPE_F16) break;                                \
+    default: GEMV1_ROWS(KERNEL, GLM_DTYPE_F32) break;                                           \
+    }
 
 /// One row pair against tokens t0..<t0+NT with KERNEL (gemv2 or gemv2_avx2); writes y (+ bias).
 #define GEMV_PAIR(KERNEL, NT, DT)                                                               \
@@ -354,6 +422,10 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
 
 AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                                     float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
+    if (tokens == 1) {
+        GEMV1_BY_DTYPE(gemv1)
+        return;
+    }
     GEMV_BY_DTYPE(GEMV_GROUP, GEMV_CASES_AVX512)
 }
 
@@ -491,11 +563,15 @@ INLINE2 void gemv2_avx2(const void *r0p, const void *r1p, int32_t dtype, int64_t
         for (int s = 0; s < 2; s++) { a0[t][s] = _mm256_setzero_ps(); a1[t][s] = _mm256_setzero_ps(); }
     size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
     int64_t c = 0;
+    const char *next0, *next1;
+    next_pair(r1p, (int64_t)esize * cols, &next0, &next1);
     FP8_SCALE_WALK_BEGIN
     for (; c + 16 <= cols; c += 16) {
         if (dtype == GLM_DTYPE_F8E4M3) { FP8_SCALE_WALK_STEP }
-        _mm_prefetch((const char *)r0p + (c + 256) * esize, _MM_HINT_T0);
-        _mm_prefetch((const char *)r1p + (c + 256) * esize, _MM_HINT_T0);
+        if ((c & 31) == 0) {
+            _mm_prefetch(next0 + c * (int64_t)esize, _MM_HINT_T2);
+            _mm_prefetch(next1 + c * (int64_t)esize, _MM_HINT_T2);
+        }
         for (int s = 0; s < 2; s++) {
             __m256 w0 = load8_full(r0p, c + 8 * s, dtype), w1 = load8_full(r1p, c + 8 * s, dtype);
             if (dtype == GLM_DTYPE_F8E4M3) {
@@ -530,10 +606,47 @@ INLINE2 void gemv2_avx2(const void *r0p, const void *r1p, int32_t dtype, int64_t
     }
 }
 
+/// As gemv1, for AVX2: one row, one token, summed as gemv2_avx2 sums each (row, token).
+INLINE2 float gemv1_avx2(const void *rp, int32_t dtype, int64_t cols, const float *x, const float *s0, int64_t block) {
+    __m256 a[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
+    const float *s1 = s0;
+    int64_t c = 0;
+    FP8_SCALE_WALK_BEGIN
+    for (; c + 16 <= cols; c += 16) {
+        if (dtype == GLM_DTYPE_F8E4M3) { FP8_SCALE_WALK_STEP }
+        const char *at = (const char *)rp + c * (int64_t)esize;
+        if ((c * (int64_t)esize & 63) == 0) {
+            _mm_prefetch(at + 256, _MM_HINT_T0);
+            _mm_prefetch(at + 2048, _MM_HINT_T2);
+        }
+        for (int h = 0; h < 2; h++) {
+            __m256 wv = load8_full(rp, c + 8 * h, dtype);
+            if (dtype == GLM_DTYPE_F8E4M3) wv = _mm256_mul_ps(wv, _mm256_set1_ps(scale0));
+            a[h] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + c + 8 * h), a[h]);
+        }
+    }
+    for (; c < cols; c += 8) {
+        int64_t n = cols - c < 8 ? cols - c : 8;
+        __m256 wv = n == 8 ? load8_full(rp, c, dtype) : load8_tail(rp, c, dtype, n);
+        if (dtype == GLM_DTYPE_F8E4M3) {
+            FP8_SCALE_WALK_STEP
+            wv = _mm256_mul_ps(wv, _mm256_set1_ps(scale0));
+        }
+        a[0] = _mm256_fmadd_ps(wv, _mm256_maskload_ps(x + c, lanes_below(n)), a[0]);
+    }
+    (void)scale1;
+    return hsum8(_mm256_add_ps(a[0], a[1]));
+}
+
 #define GEMV_CASES_AVX2(DT) GEMV_PAIR(gemv2_avx2, 1, DT) GEMV_PAIR(gemv2_avx2, 2, DT)
 
 AVX2 static void gemv_rows_avx2(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                                 float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
+    if (tokens == 1) {
+        GEMV1_BY_DTYPE(gemv1_avx2)
+        return;
+    }
     GEMV_BY_DTYPE(GEMV_GROUP_AVX2, GEMV_CASES_AVX2)
 }
 
@@ -683,7 +796,7 @@ static void quantise_activations(matmul_job *job) {
     char *buffer = aligned_alloc(64, total);
     glm_q8_row *rows = (glm_q8_row *)(buffer + job->tokens * bytes);
     int64_t block = block_elements(job->w->dtype);
-    for (int64_t t = 0; t < job->tokens; t++) rows[t] = glm_quantize_q8(job->x + t * job->ldx, n, block, buffer + t * bytes);
+    for (int64_t t = 0; t < job->tokens; t++) rows[t] = glm_quantize_q8(job->x + t * job->ldx, n, block, job->qdot_isa, buffer + t * bytes);
     job->q8 = rows;
     job->q8_buffer = buffer;
 }

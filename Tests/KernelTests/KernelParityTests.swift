@@ -198,6 +198,27 @@ struct KernelParityTests {
         }
     }
 
+    @Test("a token alone gives the bits it gives in a gemv batch, every dtype and ISA")
+    func aloneEqualsBatched() throws {
+        var rng = SplitMix(11)
+        let cols = 260, x = (0..<5 * cols).map { _ in rng.float() }
+        let matrices = try [DType.f32, .bf16, .f16].map { try Matrix(rows: 33, cols: cols, dtype: $0, seed: 3) }
+            + [Matrix(rows: 33, cols: cols, dtype: .f8e4m3, scale: .perBlock(FloatVector([0.5, 2, 0.25]), block: 128), seed: 4),
+               Matrix(rows: 33, cols: cols, dtype: .f8e4m3, scale: .perRow(FloatVector((0..<33).map { Float($0 % 5) + 0.5 })), seed: 5)]
+        for avx2 in [Int32(0), 1] {
+            let previous = glm_force_avx2(avx2)
+            defer { glm_force_avx2(previous) }
+            for m in matrices {
+                var alone = [Float](repeating: .nan, count: 33), batched = [Float](repeating: .nan, count: 5 * 33)
+                x.withUnsafeBufferPointer { xp in
+                    alone.withUnsafeMutableBufferPointer { CPUBackend(threads: 2).matmul(m.matrix, xp.baseAddress!, tokens: 1, $0.baseAddress!) }
+                    batched.withUnsafeMutableBufferPointer { CPUBackend(threads: 2).matmul(m.matrix, xp.baseAddress!, tokens: 5, $0.baseAddress!) }
+                }
+                #expect(alone == Array(batched.prefix(33)), "\(m.matrix.dtype) \(CPUBackend.isa)")
+            }
+        }
+    }
+
     @Test("FP8 E4M3 decoding: subnormals, max finite, NaN")
     func fp8Decode() {
         var out = [Float](repeating: 0, count: 5)
