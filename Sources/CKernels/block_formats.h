@@ -70,13 +70,23 @@ static inline float f16_bits_to_f32(uint16_t h) {
 static inline float f16_at(const uint8_t *p) { return f16_bits_to_f32((uint16_t)(p[0] | (p[1] << 8))); }
 
 /// A Q4_K / Q5_K super-block's 12 scale bytes → its 8 six-bit scales and 8 six-bit mins, one
-/// per sub-block of 32 (ggml's unpacking, four sub-blocks per 32-bit word).
-static inline void k4_scales(const uint8_t *q, uint8_t scales[8], uint8_t mins[8]) {
+/// per sub-block of 32, as the bytes of two words (ggml's unpacking, four sub-blocks per 32-bit
+/// word). The SIMD kernels move the words straight into vectors: stored as two halves and
+/// loaded as one, they would wait on a failed store-to-load forward every super-block.
+static inline void k4_scale_words(const uint8_t *q, uint64_t *scales, uint64_t *mins) {
     uint32_t u[3];
     memcpy(u, q, 12);
     uint32_t s0 = u[0] & 0x3f3f3f3f, s1 = (u[2] & 0x0f0f0f0f) | ((u[0] >> 6 & 0x03030303) << 4);
     uint32_t m0 = u[1] & 0x3f3f3f3f, m1 = (u[2] >> 4 & 0x0f0f0f0f) | ((u[1] >> 6 & 0x03030303) << 4);
-    memcpy(scales, &s0, 4), memcpy(scales + 4, &s1, 4), memcpy(mins, &m0, 4), memcpy(mins + 4, &m1, 4);
+    *scales = s0 | (uint64_t)s1 << 32;
+    *mins = m0 | (uint64_t)m1 << 32;
+}
+
+/// `k4_scale_words` as byte arrays (little-endian), for the scalar code.
+static inline void k4_scales(const uint8_t *q, uint8_t scales[8], uint8_t mins[8]) {
+    uint64_t s, m;
+    k4_scale_words(q, &s, &m);
+    memcpy(scales, &s, 8), memcpy(mins, &m, 8);
 }
 
 #endif

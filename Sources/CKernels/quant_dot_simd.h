@@ -162,10 +162,8 @@ QD_INLINE void QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int nt, in
     for (int t = 0; t < nt; t++) { acc[t] = _mm256_setzero_ps(); minimum[t] = _mm256_setzero_ps(); }
     for (int64_t sb = 0; sb < n / 256; sb++, w += five ? 176 : 144) {
         const uint8_t *qs = w + (five ? 48 : 16);
-        uint8_t sc[8], m[8];
-        k4_scales(w + 4, sc, m);
-        uint64_t m8;
-        memcpy(&m8, m, 8);
+        uint64_t sc8, m8;
+        k4_scale_words(w + 4, &sc8, &m8);
         __m128i mb = _mm_cvtsi64_si128((long long)m8);
         __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));
         __m256i qh = five ? QD_FN(load)(w + 16) : _mm256_setzero_si256();
@@ -174,7 +172,7 @@ QD_INLINE void QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int nt, in
         for (int j = 0; j < 8; j++) {
             __m256i codes = QD_FN(field)(QD_FN(load)(qs + 32 * (j / 2)), 4 * (j % 2), 0x0F);
             if (five) codes = _mm256_or_si256(codes, _mm256_slli_epi16(QD_FN(field)(qh, j, 1), 4));
-            __m256i scale = _mm256_set1_epi16((short)sc[j]);
+            __m256i scale = _mm256_set1_epi16((short)(sc8 >> 8 * j & 0xFF));
             for (int t = 0; t < nt; t++)
                 isum[t] = _mm256_add_epi32(isum[t], QD_FN(scaled_dot)(codes, QD_FN(load)(x[t].qs + 256 * sb + 32 * j), scale));
         }
@@ -283,6 +281,102 @@ QD_INLINE void QD_FN(dot_iq4xs)(const uint8_t *w, const glm_q8_row *x, int nt, i
     for (int t = 0; t < nt; t++) out[t] = QD_FN(hsum)(acc[t]);
 }
 
+#ifdef QD_VNNI
+// With AVX-512, the two formats that carry most of a Q4_K_M file (Q4_K, and Q6_K for its
+// lm_head and half its ffn_down) unpack 64 weights per 512-bit step: half the instructions of
+// the 256-bit loops above, which are instruction-bound when a token streams its weights
+// (kernel_rate, BENCHMARKS.md §5). vpdpwssd applies the integer sub-block scales and adds.
+
+/// Lane j of a 32-lane int16 vector takes lane (j / span + first) of `scales`.
+QD_INLINE __m512i QD_FN(spread_scales)(__m512i scales, int first, int span) {
+    __m512i lane = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
+                                    15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    __m512i index = _mm512_add_epi16(_mm512_srli_epi16(lane, span == 16 ? 4 : 3), _mm512_set1_epi16((short)first));
+    return _mm512_permutexvar_epi16(index, scales);
+}
+
+/// 16-bit shift counts: `lo` for the low 256 bits, `hi` for the high.
+QD_INLINE __m512i QD_FN(half_counts)(int lo, int hi) {
+    return _mm512_inserti64x4(_mm512_set1_epi16((short)lo), _mm256_set1_epi16((short)hi), 1);
+}
+
+/// Q4_K, 64 weights (sub-blocks 2p and 2p+1, the low and high nibbles of 32 bytes) per step.
+QD_INLINE void QD_FN(dot_q4k_512)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, float *out) {
+    __m512 acc[QD_TOKENS];
+    __m256 minimum[QD_TOKENS];
+    for (int t = 0; t < nt; t++) { acc[t] = _mm512_setzero_ps(); minimum[t] = _mm256_setzero_ps(); }
+    const __m512i nibble = _mm512_set1_epi8(0x0F), high_half = QD_FN(half_counts)(0, 4);
+    for (int64_t sb = 0; sb < n / 256; sb++, w += 144) {
+        uint64_t sc8, m8;
+        k4_scale_words(w + 4, &sc8, &m8);
+        __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc8)));
+        __m128i mb = _mm_cvtsi64_si128((long long)m8);
+        __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));
+        __m512i isum[QD_TOKENS];
+        for (int t = 0; t < nt; t++) isum[t] = _mm512_setzero_si512();
+        for (int p = 0; p < 4; p++) {
+            __m512i bytes = _mm512_broadcast_i64x4(QD_FN(load)(w + 16 + 32 * p));
+            __m512i codes = _mm512_and_si512(_mm512_srlv_epi16(bytes, high_half), nibble);
+            __m512i scale = QD_FN(spread_scales)(scales, 2 * p, 16);
+            for (int t = 0; t < nt; t++) {
+                __m512i a = _mm512_loadu_si512((const void *)(x[t].qs + 256 * sb + 64 * p));
+                isum[t] = _mm512_dpwssd_epi32(isum[t], _mm512_maddubs_epi16(codes, a), scale);
+            }
+        }
+        float d = QD_FN(f16)(w), dmin = QD_FN(f16)(w + 2);
+        for (int t = 0; t < nt; t++) {
+            float da = x[t].d[sb];
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_set1_ps(d * da), acc[t]);
+            minimum[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(QD_FN(min_dot)(mins16, x[t].sum16 + 16 * sb)),
+                                         _mm256_set1_ps(dmin * da), minimum[t]);
+        }
+    }
+    for (int t = 0; t < nt; t++) out[t] = _mm512_reduce_add_ps(acc[t]) - QD_FN(hsum)(minimum[t]);
+}
+
+/// Q6_K, 64 weights (four sub-blocks of 16) per step.
+QD_INLINE void QD_FN(dot_q6k_512)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, float *out) {
+    __m512 acc[QD_TOKENS];
+    for (int t = 0; t < nt; t++) acc[t] = _mm512_setzero_ps();
+    const __m512i nibble = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
+    // Bits 2s..2s+1 of qh to bits 4..5: s = 0, 1 (left 4, 2) for the first 64 weights of a
+    // half, s = 2, 3 (right 0, 2) for the second.
+    const __m512i first_shift = QD_FN(half_counts)(4, 2), second_shift = QD_FN(half_counts)(0, 2);
+    for (int64_t sb = 0; sb < n / 256; sb++, w += 210) {
+        __m128i raw = _mm_loadu_si128((const __m128i *)(w + 192));
+        __m512i scales = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(raw));
+        // The +32 of every code, as 32·scale against the activations' sums of 16.
+        __m256i offset16 = _mm256_slli_epi16(_mm256_cvtepi8_epi16(raw), 5);
+        __m512i isum[QD_TOKENS];
+        for (int t = 0; t < nt; t++)
+            isum[t] = _mm512_zextsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(), QD_FN(min_dot)(offset16, x[t].sum16 + 16 * sb)));
+        for (int half = 0; half < 2; half++) {
+            __m512i low = _mm512_loadu_si512((const void *)(w + 64 * half));
+            __m512i qh = _mm512_broadcast_i64x4(QD_FN(load)(w + 128 + 32 * half));
+            for (int step = 0; step < 2; step++) {
+                __m512i codes = step == 0
+                    ? _mm512_or_si512(_mm512_and_si512(low, nibble), _mm512_and_si512(_mm512_sllv_epi16(qh, first_shift), bits45))
+                    : _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(low, 4), nibble),
+                                      _mm512_and_si512(_mm512_srlv_epi16(qh, second_shift), bits45));
+                __m512i scale = QD_FN(spread_scales)(scales, 8 * half + 4 * step, 8);
+                for (int t = 0; t < nt; t++) {
+                    __m512i a = _mm512_loadu_si512((const void *)(x[t].qs + 256 * sb + 128 * half + 64 * step));
+                    isum[t] = _mm512_dpwssd_epi32(isum[t], _mm512_maddubs_epi16(codes, a), scale);
+                }
+            }
+        }
+        float d = QD_FN(f16)(w + 208);
+        for (int t = 0; t < nt; t++) acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_set1_ps(d * x[t].d[sb]), acc[t]);
+    }
+    for (int t = 0; t < nt; t++) out[t] = _mm512_reduce_add_ps(acc[t]);
+}
+#define QD_DOT_Q4K(NT) QD_FN(dot_q4k_512)(w, x, NT, n, out)
+#define QD_DOT_Q6K(NT) QD_FN(dot_q6k_512)(w, x, NT, n, out)
+#else
+#define QD_DOT_Q4K(NT) QD_FN(dot_q45k)(w, x, NT, n, 0, out)
+#define QD_DOT_Q6K(NT) QD_FN(dot_q6k)(w, x, NT, n, out)
+#endif
+
 /// One format for `NT` tokens (a constant).
 #define QD_DISPATCH(NT)                                                                              \
     switch (dtype) {                                                                                 \
@@ -292,9 +386,9 @@ QD_INLINE void QD_FN(dot_iq4xs)(const uint8_t *w, const glm_q8_row *x, int nt, i
     case GLM_DTYPE_Q5_1: QD_FN(dot_legacy)(w, x, NT, n, 3, 24, out); return;                         \
     case GLM_DTYPE_Q8_0: QD_FN(dot_legacy)(w, x, NT, n, 4, 34, out); return;                         \
     case GLM_DTYPE_IQ4_NL: QD_FN(dot_legacy)(w, x, NT, n, 5, 18, out); return;                       \
-    case GLM_DTYPE_Q4_K: QD_FN(dot_q45k)(w, x, NT, n, 0, out); return;                               \
+    case GLM_DTYPE_Q4_K: QD_DOT_Q4K(NT); return;                                                     \
     case GLM_DTYPE_Q5_K: QD_FN(dot_q45k)(w, x, NT, n, 1, out); return;                               \
-    case GLM_DTYPE_Q6_K: QD_FN(dot_q6k)(w, x, NT, n, out); return;                                   \
+    case GLM_DTYPE_Q6_K: QD_DOT_Q6K(NT); return;                                                     \
     case GLM_DTYPE_Q3_K: QD_FN(dot_q23k)(w, x, NT, n, 1, out); return;                               \
     case GLM_DTYPE_Q2_K: QD_FN(dot_q23k)(w, x, NT, n, 0, out); return;                               \
     case GLM_DTYPE_IQ4_XS: QD_FN(dot_iq4xs)(w, x, NT, n, out); return;                               \
@@ -311,6 +405,8 @@ QD_FUNC void QD_FN(qdot)(int32_t dtype, const void *row, const glm_q8_row *x, in
 }
 
 #undef QD_DISPATCH
+#undef QD_DOT_Q4K
+#undef QD_DOT_Q6K
 #undef QD_TOKENS
 #undef QD_CAT2
 #undef QD_CAT
