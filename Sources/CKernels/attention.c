@@ -21,6 +21,18 @@ static float *score_buffer(int64_t n) {
     return scores;
 }
 
+static _Thread_local const float **cache_rows = NULL;
+static _Thread_local int64_t cache_rows_capacity = 0;
+
+static const float **cache_row_buffer(int64_t n) {
+    if (n > cache_rows_capacity) {
+        free(cache_rows);
+        cache_rows = malloc((size_t)n * sizeof(const float *));
+        cache_rows_capacity = n;
+    }
+    return cache_rows;
+}
+
 typedef struct {
     const float *q;
     float *out;
@@ -35,6 +47,22 @@ static inline const float *cache_row(const attention_job *job, const float *cach
     int32_t block = job->block_table[job->table_offset[t] + pos / job->block_size];
     return cache + ((((int64_t)block * job->block_size + pos % job->block_size) * job->kv_heads + kvh) * job->dim);
 }
+
+#if defined(__x86_64__)
+/// Where each of positions 0..<n of token t's sequence keeps KV head kvh, in `cache`: walked
+/// block by block, so the inner loops of run_avx2 index an array instead of dividing by the
+/// block size for every key and column block (Q4_K_M bench checkpoint, 2 Zen 4 threads:
+/// decode at depth 512 went from 25–31 to 33–36 tok/s).
+static void cache_rows_of(const attention_job *job, const float *cache, int64_t t, int64_t n, int64_t kvh,
+                          const float **rows) {
+    int64_t stride = job->kv_heads * job->dim;
+    for (int64_t j0 = 0; j0 < n; j0 += job->block_size) {
+        const float *first = cache_row(job, cache, t, j0, kvh);
+        int64_t end = j0 + job->block_size < n ? j0 + job->block_size : n;
+        for (int64_t j = j0; j < end; j++) rows[j] = first + (j - j0) * stride;
+    }
+}
+#endif
 
 static void softmax_inplace(float *s, int64_t n) {
     float max = -INFINITY;
@@ -90,6 +118,9 @@ __attribute__((target("avx2,fma")))
 static void run_avx2(const attention_job *job, int64_t t0, int64_t nt, int64_t kvh) {
     int64_t G = job->heads / job->kv_heads, d = job->dim, rows = nt * G, n = job->context[t0 + nt - 1];
     float *s = score_buffer(rows * n);  // [rows][n]
+    const float **keys = cache_row_buffer(2 * n), **values = keys + n;  // [n] each
+    cache_rows_of(job, job->k_cache, t0, n, kvh, keys);
+    cache_rows_of(job, job->v_cache, t0, n, kvh, values);
     const float *q[RUN_TOKENS * MAX_GROUP];
     float *out[RUN_TOKENS * MAX_GROUP];
     for (int64_t r = 0; r < rows; r++) {
@@ -105,7 +136,7 @@ static void run_avx2(const attention_job *job, int64_t t0, int64_t nt, int64_t k
             const float *qr[8];
             for (int r = 0; r < 8; r++) qr[r] = q[r0 + (r < nr ? r : 0)];
             for (int64_t j = j0; j < j1; j++) {
-                const float *k = cache_row(job, job->k_cache, t0, j, kvh);
+                const float *k = keys[j];
                 __m256 a[8];
                 for (int r = 0; r < 8; r++) a[r] = _mm256_setzero_ps();
                 for (int64_t i = 0; i < d; i += 8) {
@@ -138,7 +169,7 @@ static void run_avx2(const attention_job *job, int64_t t0, int64_t nt, int64_t k
                     a[r][1] = _mm256_loadu_ps(out[rr] + i + 8);
                 }
                 for (int64_t j = j0; j < j1; j++) {
-                    const float *v = cache_row(job, job->v_cache, t0, j, kvh) + i;
+                    const float *v = values[j] + i;
                     __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8);
                     for (int r = 0; r < 4; r++) {
                         __m256 p = _mm256_set1_ps(s[(r0 + (r < nr ? r : 0)) * n + j]);
