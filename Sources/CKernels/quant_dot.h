@@ -23,7 +23,7 @@ int64_t glm_q8_row_bytes(int64_t n);
 glm_q8_row glm_quantize_q8(const float *x, int64_t n, int64_t block, int isa, void *buffer);
 
 /// Tokens one `glm_qdot` call takes.
-enum { GLM_QDOT_TOKENS = 4 };
+enum { GLM_QDOT_TOKENS = 8 };
 
 /// out[t] = Σ_i w[i]·x[t][i] for t < nt ≤ GLM_QDOT_TOKENS, over one weight row of n elements
 /// in block format `dtype` against quantised activation rows; each weight block is unpacked

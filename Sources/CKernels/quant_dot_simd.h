@@ -400,7 +400,11 @@ QD_FUNC void QD_FN(qdot)(int32_t dtype, const void *row, const glm_q8_row *x, in
     case 1: QD_DISPATCH(1) return;
     case 2: QD_DISPATCH(2) return;
     case 3: QD_DISPATCH(3) return;
-    default: QD_DISPATCH(4) return;
+    case 4: QD_DISPATCH(4) return;
+    case 5: QD_DISPATCH(5) return;
+    case 6: QD_DISPATCH(6) return;
+    case 7: QD_DISPATCH(7) return;
+    default: QD_DISPATCH(8) return;
     }
 }
 
