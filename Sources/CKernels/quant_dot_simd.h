@@ -220,20 +220,29 @@ QD_INLINE void QD_FN(dot_q6k)(const uint8_t *w, const glm_q8_row *x, int nt, int
 QD_INLINE void QD_FN(dot_q23k)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, int three, float *out) {
     __m256 acc[QD_TOKENS];
     for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
+    // Takes int16 lane 0 of each dword to lanes 0-7 (low 128 bits) and lane 1 to lanes 8-15.
+    const __m256i pair_lanes = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+                                                2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
     for (int64_t sb = 0; sb < n / 256; sb++, w += three ? 110 : 84) {
-        int16_t sc[16], m[16];
+        // The 16 scales (and mins) as int16 lanes, unpacked in registers.
+        __m256i scales16, mins16;
         if (three) {
-            const uint8_t *packed = w + 96;
-            for (int k = 0; k < 16; k++) {
-                int low = k < 8 ? packed[k] & 0xF : packed[k - 8] >> 4, high = (packed[8 + k % 4] >> (2 * (k / 4))) & 3;
-                sc[k] = (int16_t)((low | high << 4) - 32);
-                m[k] = (int16_t)(4 * sc[k]);
-            }
+            // ggml's unpacking of the 12 packed bytes, four 6-bit scales per 32-bit word.
+            uint32_t u[3];
+            memcpy(u, w + 96, 12);
+            __m128i low = _mm_and_si128(_mm_setr_epi32((int)u[0], (int)u[1], (int)(u[0] >> 4), (int)(u[1] >> 4)),
+                                        _mm_set1_epi8(0x0F));
+            __m128i high = _mm_and_si128(_mm_setr_epi32((int)u[2], (int)(u[2] >> 2), (int)(u[2] >> 4), (int)(u[2] >> 6)),
+                                         _mm_set1_epi8(0x03));
+            scales16 = _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(high, 4)), _mm_set1_epi8(32)));
+            mins16 = _mm256_slli_epi16(scales16, 2);
         } else {
-            for (int k = 0; k < 16; k++) { sc[k] = w[k] & 0xF; m[k] = w[k] >> 4; }
+            __m128i raw = _mm_loadu_si128((const __m128i *)w);
+            scales16 = _mm256_cvtepu8_epi16(_mm_and_si128(raw, _mm_set1_epi8(0x0F)));
+            mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0x0F)));
         }
         const uint8_t *qs = w + (three ? 32 : 16);
-        __m256i hmask = three ? QD_FN(load)(w) : _mm256_setzero_si256(), mins16 = QD_FN(load)(m);
+        __m256i hmask = three ? QD_FN(load)(w) : _mm256_setzero_si256();
         __m256i isum[QD_TOKENS];
         for (int t = 0; t < nt; t++) isum[t] = _mm256_setzero_si256();
         for (int half = 0; half < 2; half++) {
@@ -241,8 +250,8 @@ QD_INLINE void QD_FN(dot_q23k)(const uint8_t *w, const glm_q8_row *x, int nt, in
             for (int s = 0; s < 4; s++) {
                 __m256i codes = QD_FN(field)(q, 2 * s, 3);
                 if (three) codes = _mm256_or_si256(codes, _mm256_slli_epi16(QD_FN(field)(hmask, 4 * half + s, 1), 2));
-                int k = 8 * half + 2 * s;
-                __m256i scale = QD_FN(scale_pair)(sc[k], sc[k + 1]);
+                // Sub-blocks k and k + 1 (k = 8·half + 2·s): their scales sit in dword k / 2.
+                __m256i scale = _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(scales16, _mm256_set1_epi32(4 * half + s)), pair_lanes);
                 for (int t = 0; t < nt; t++)
                     isum[t] = _mm256_add_epi32(isum[t], QD_FN(scaled_dot)(codes, QD_FN(load)(x[t].qs + 256 * sb + 128 * half + 32 * s), scale));
             }
