@@ -291,8 +291,8 @@ QD_INLINE void QD_FN(dot_iq4xs)(const uint8_t *w, const glm_q8_row *x, int nt, i
 }
 
 #ifdef QD_VNNI
-// With AVX-512, the two formats that carry most of a Q4_K_M file (Q4_K, and Q6_K for its
-// lm_head and half its ffn_down) unpack 64 weights per 512-bit step: half the instructions of
+// With AVX-512, the formats that carry most of a Q4_K_M or Q5_K_M file (Q4_K or Q5_K, and Q6_K
+// for the lm_head and half the ffn_down) unpack 64 weights per 512-bit step: half the instructions of
 // the 256-bit loops above, which are instruction-bound when a token streams its weights
 // (kernel_rate, BENCHMARKS.md §5). vpdpwssd applies the integer sub-block scales and adds.
 
@@ -309,23 +309,31 @@ QD_INLINE __m512i QD_FN(half_counts)(int lo, int hi) {
     return _mm512_inserti64x4(_mm512_set1_epi16((short)lo), _mm256_set1_epi16((short)hi), 1);
 }
 
-/// Q4_K, 64 weights (sub-blocks 2p and 2p+1, the low and high nibbles of 32 bytes) per step.
-QD_INLINE void QD_FN(dot_q4k_512)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, float *out) {
+/// Q4_K and Q5_K, 64 weights (sub-blocks 2p and 2p+1: the low and high nibbles of 32 bytes, and
+/// for Q5_K bits 2p and 2p+1 of the 32 high-bit bytes) per step.
+QD_INLINE void QD_FN(dot_q45k_512)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, int five, float *out) {
     __m512 acc[QD_TOKENS];
     __m256 minimum[QD_TOKENS];
     for (int t = 0; t < nt; t++) { acc[t] = _mm512_setzero_ps(); minimum[t] = _mm256_setzero_ps(); }
-    const __m512i nibble = _mm512_set1_epi8(0x0F), high_half = QD_FN(half_counts)(0, 4);
-    for (int64_t sb = 0; sb < n / 256; sb++, w += 144) {
+    const __m512i nibble = _mm512_set1_epi8(0x0F), high_half = QD_FN(half_counts)(0, 4), bit4 = _mm512_set1_epi8(0x10);
+    for (int64_t sb = 0; sb < n / 256; sb++, w += five ? 176 : 144) {
+        const uint8_t *qs = w + (five ? 48 : 16);
         uint64_t sc8, m8;
         k4_scale_words(w + 4, &sc8, &m8);
         __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc8)));
         __m128i mb = _mm_cvtsi64_si128((long long)m8);
         __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));
+        __m512i qh = five ? _mm512_broadcast_i64x4(QD_FN(load)(w + 16)) : _mm512_setzero_si512();
         __m512i isum[QD_TOKENS];
         for (int t = 0; t < nt; t++) isum[t] = _mm512_setzero_si512();
         for (int p = 0; p < 4; p++) {
-            __m512i bytes = _mm512_broadcast_i64x4(QD_FN(load)(w + 16 + 32 * p));
+            __m512i bytes = _mm512_broadcast_i64x4(QD_FN(load)(qs + 32 * p));
             __m512i codes = _mm512_and_si512(_mm512_srlv_epi16(bytes, high_half), nibble);
+            if (five) {
+                // Bit 2p (low half) or 2p + 1 (high half) of each qh byte, moved to bit 4.
+                __m512i high = QD_FN(half_counts)(2 * p, 2 * p + 1);
+                codes = _mm512_or_si512(codes, _mm512_and_si512(_mm512_slli_epi16(_mm512_srlv_epi16(qh, high), 4), bit4));
+            }
             __m512i scale = QD_FN(spread_scales)(scales, 2 * p, 16);
             for (int t = 0; t < nt; t++) {
                 __m512i a = _mm512_loadu_si512((const void *)(x[t].qs + 256 * sb + 64 * p));
@@ -379,10 +387,10 @@ QD_INLINE void QD_FN(dot_q6k_512)(const uint8_t *w, const glm_q8_row *x, int nt,
     }
     for (int t = 0; t < nt; t++) out[t] = _mm512_reduce_add_ps(acc[t]);
 }
-#define QD_DOT_Q4K(NT) QD_FN(dot_q4k_512)(w, x, NT, n, out)
+#define QD_DOT_Q45K(NT, FIVE) QD_FN(dot_q45k_512)(w, x, NT, n, FIVE, out)
 #define QD_DOT_Q6K(NT) QD_FN(dot_q6k_512)(w, x, NT, n, out)
 #else
-#define QD_DOT_Q4K(NT) QD_FN(dot_q45k)(w, x, NT, n, 0, out)
+#define QD_DOT_Q45K(NT, FIVE) QD_FN(dot_q45k)(w, x, NT, n, FIVE, out)
 #define QD_DOT_Q6K(NT) QD_FN(dot_q6k)(w, x, NT, n, out)
 #endif
 
@@ -395,8 +403,8 @@ QD_INLINE void QD_FN(dot_q6k_512)(const uint8_t *w, const glm_q8_row *x, int nt,
     case GLM_DTYPE_Q5_1: QD_FN(dot_legacy)(w, x, NT, n, 3, 24, out); return;                         \
     case GLM_DTYPE_Q8_0: QD_FN(dot_legacy)(w, x, NT, n, 4, 34, out); return;                         \
     case GLM_DTYPE_IQ4_NL: QD_FN(dot_legacy)(w, x, NT, n, 5, 18, out); return;                       \
-    case GLM_DTYPE_Q4_K: QD_DOT_Q4K(NT); return;                                                     \
-    case GLM_DTYPE_Q5_K: QD_FN(dot_q45k)(w, x, NT, n, 1, out); return;                               \
+    case GLM_DTYPE_Q4_K: QD_DOT_Q45K(NT, 0); return;                                                 \
+    case GLM_DTYPE_Q5_K: QD_DOT_Q45K(NT, 1); return;                                                 \
     case GLM_DTYPE_Q6_K: QD_DOT_Q6K(NT); return;                                                     \
     case GLM_DTYPE_Q3_K: QD_FN(dot_q23k)(w, x, NT, n, 1, out); return;                               \
     case GLM_DTYPE_Q2_K: QD_FN(dot_q23k)(w, x, NT, n, 0, out); return;                               \
@@ -418,7 +426,7 @@ QD_FUNC void QD_FN(qdot)(int32_t dtype, const void *row, const glm_q8_row *x, in
 }
 
 #undef QD_DISPATCH
-#undef QD_DOT_Q4K
+#undef QD_DOT_Q45K
 #undef QD_DOT_Q6K
 #undef QD_TOKENS
 #undef QD_CAT2
