@@ -9,29 +9,19 @@
 #include <immintrin.h>
 #endif
 
+// Per-thread buffers that grow as needed and live as long as the thread.
 static _Thread_local float *scores = NULL;
-static _Thread_local int64_t scores_capacity = 0;
-
-static float *score_buffer(int64_t n) {
-    if (n > scores_capacity) {
-        free(scores);
-        scores = malloc((size_t)n * sizeof(float));
-        scores_capacity = n;
-    }
-    return scores;
-}
-
 static _Thread_local const float **cache_rows = NULL;
-static _Thread_local int64_t cache_rows_capacity = 0;
+static _Thread_local int64_t scores_capacity = 0, cache_rows_capacity = 0;
 
-static const float **cache_row_buffer(int64_t n) {
-    if (n > cache_rows_capacity) {
-        free(cache_rows);
-        cache_rows = malloc((size_t)n * sizeof(const float *));
-        cache_rows_capacity = n;
-    }
-    return cache_rows;
+static void *grown(void *buffer, int64_t *capacity, int64_t n, size_t size) {
+    if (n <= *capacity) return buffer;
+    free(buffer);
+    *capacity = n;
+    return malloc((size_t)n * size);
 }
+
+static float *score_buffer(int64_t n) { return scores = grown(scores, &scores_capacity, n, sizeof(float)); }
 
 typedef struct {
     const float *q;
@@ -118,7 +108,8 @@ __attribute__((target("avx2,fma")))
 static void run_avx2(const attention_job *job, int64_t t0, int64_t nt, int64_t kvh) {
     int64_t G = job->heads / job->kv_heads, d = job->dim, rows = nt * G, n = job->context[t0 + nt - 1];
     float *s = score_buffer(rows * n);  // [rows][n]
-    const float **keys = cache_row_buffer(2 * n), **values = keys + n;  // [n] each
+    cache_rows = grown((void *)cache_rows, &cache_rows_capacity, 2 * n, sizeof(const float *));
+    const float **keys = cache_rows, **values = cache_rows + n;  // [n] each
     cache_rows_of(job, job->k_cache, t0, n, kvh, keys);
     cache_rows_of(job, job->v_cache, t0, n, kvh, values);
     const float *q[RUN_TOKENS * MAX_GROUP];

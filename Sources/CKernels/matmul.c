@@ -1,8 +1,9 @@
 // Matrix products y = x · Wᵀ with W in its stored dtype (f32, bf16, f16, fp8) and f32 math.
 //
 // Two regimes, because decode and prefill are limited by different things:
-// - few tokens (decode, small expert batches): memory-bound. Each pair of weight rows is read
-//   from memory once, widened in registers and multiplied against every token ("gemv").
+// - few tokens (decode, small expert batches): memory-bound. Each weight row (one at a time for
+//   one token, in pairs for more) is read from memory once, widened in registers and multiplied
+//   against every token ("gemv").
 // - many tokens (prefill): compute-bound. The tokens are transposed once into 16-token
 //   vectors (Xᵀ), a panel of PANEL weight rows is widened to f32 once per thread, and an
 //   outer-product kernel (TILE_R rows × 32 tokens in registers) does 24 FMAs per 14 loads
@@ -179,11 +180,11 @@ static inline void fp8_scales(const glm_matrix *w, int64_t row, const float **sc
 /// FP8 takes the gemv regime when each 16-column chunk lies inside one scale block.
 static inline int fp8_gemv_ok(const glm_matrix *w) { return !w->block_scale || w->block % 16 == 0; }
 
-/// Where the gemv kernels' next row pair starts (rows `stride` bytes apart; past the end of
-/// the matrix the prefetches are dropped, never faulting). The kernels prefetch it into L2 while they work on this pair: rows of
-/// bf16 × 2048 columns are whole 4 KiB pages, where the hardware prefetchers stop, and a
-/// prefetch a few lines ahead was too short to hide the memory latency (kernel_rate: 1-token
-/// bf16 from 17–21 to 28–36 GB/s of weights on 2 Zen 4 threads, BENCHMARKS.md §5).
+/// Where the two-row gemv kernel's next row pair starts (rows `stride` bytes apart). It
+/// prefetches that pair into L2 while it works on this one: a bf16 row of 2,048 columns is a
+/// whole 4 KiB page, where the hardware prefetchers stop (kernel_rate, 4 tokens, bf16: 14.8 →
+/// 25.2 GB/s of weights on 2 Zen 4 threads, BENCHMARKS.md §5). Past the end of the matrix the
+/// prefetches are dropped; they never fault.
 static inline void next_pair(const void *r1p, int64_t stride, const char **next0, const char **next1) {
     *next0 = (const char *)r1p + stride;
     *next1 = *next0 + stride;
@@ -328,7 +329,7 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
 /// so a token's result does not depend on whether it is alone. One row at a time is one
 /// sequential stream per thread, which the prefetchers follow from row to row (rows are
 /// contiguous, so the prefetches run on into the next ones); gemv2's two concurrent rows moved
-/// 70–80 % of its bytes per second on 2 Zen 4 threads (kernel_rate, BENCHMARKS.md §5).
+/// 70–90 % of its bytes per second on 2 Zen 4 threads (kernel_rate, BENCHMARKS.md §5).
 INLINE512 float gemv1(const void *rp, int32_t dtype, int64_t cols, const float *x, const float *s0, int64_t block) {
     __m512 acc = _mm512_setzero_ps();
     size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;

@@ -19,7 +19,7 @@ typedef struct {
 /// Bytes `glm_quantize_q8` needs for a row of n elements (a multiple of 32).
 int64_t glm_q8_row_bytes(int64_t n);
 /// Quantises x[0..<n] (n a multiple of `block`, 32 or 256) into `buffer` (glm_q8_row_bytes(n)
-/// bytes, 32-byte aligned). `isa` as for `glm_qdot`; every path gives the same bytes.
+/// bytes, 32-byte aligned). `isa` as for `glm_qdot`; every path gives the same bytes for finite x.
 glm_q8_row glm_quantize_q8(const float *x, int64_t n, int64_t block, int isa, void *buffer);
 
 /// Tokens one `glm_qdot` call takes.
