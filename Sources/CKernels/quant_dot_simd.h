@@ -4,7 +4,8 @@
 // the sign trick of ../shared/spec/gguf.md §6.3), dotted with the int8 activations into eight
 // int32 lanes of four products each. The super-block formats apply their integer sub-block
 // scales in int16/int32 and take one float step per 256 weights. Offset and minimum terms use
-// the activation sums.
+// the activation sums. With VNNI (an AVX-512 CPU), Q4_K, Q5_K and Q6_K take 64 weights per
+// 512-bit step instead (the QD_VNNI section below).
 //
 // One weight row is dotted with `nt` ≤ GLM_QDOT_TOKENS tokens at once: each block is unpacked
 // once and its codes stay in registers for every token (a batch of decode streams, or an
