@@ -58,6 +58,19 @@ public enum DType: String, Sendable, CaseIterable {
 
     public var isBlockFormat: Bool { blockElements > 1 }
 
+    /// Where a block keeps its f16 scales (d, and dmin where there is one), in bytes from the
+    /// block's start (../shared/spec/gguf.md §4); empty for the element types.
+    public var blockScaleOffsets: [Int] {
+        switch self {
+        case .q4_0, .q5_0, .q8_0, .iq4_NL, .iq4_XS: [0]
+        case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
+        case .q2_K: [80, 82]
+        case .q3_K: [108]
+        case .q6_K: [208]
+        default: []
+        }
+    }
+
     /// The dtypes a safetensors header may name.
     public var isSafetensorsType: Bool { !isBlockFormat }
 

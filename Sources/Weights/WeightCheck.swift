@@ -6,8 +6,9 @@ import Foundation
 public enum WeightCheck: String, Sendable, CaseIterable {
     /// No check.
     case none
-    /// Every element of small tensors (up to `WeightCheck.smallTensorBytes`: norms, biases,
-    /// routers, `e_score_correction_bias`, FP8 scales) and `WeightCheck.sampleWindows` evenly
+    /// Every element (in block formats, every block scale) of small tensors (up to
+    /// `WeightCheck.smallTensorBytes`: norms, biases, routers, `e_score_correction_bias`, FP8
+    /// scales) and `WeightCheck.sampleWindows` evenly
     /// spaced page-sized windows of every larger one, the first and last page included. Reads
     /// at most 16 KiB of a large tensor, so it stays negligible for a 200 GB checkpoint, and
     /// catches tensors that are all or largely NaN; a single bad element needs `.full`.
@@ -41,17 +42,20 @@ public struct NonFiniteCount: Equatable, Sendable {
 
 extension TensorView {
     /// Counts NaN and infinite elements among those `check` looks at. Integer and bool tensors
-    /// have neither and are not read; FP8 E4M3 has NaN (0x7F, 0xFF) and no infinity.
+    /// have neither and are not read; FP8 E4M3 has NaN (0x7F, 0xFF) and no infinity. In the
+    /// ggml block formats the f16 block scales are what can be NaN or infinite (the codes are
+    /// small integers), and a bad scale counts every element of its block.
     public func nonFiniteCount(_ check: WeightCheck) -> NonFiniteCount {
-        guard check != .none, dtype.isFloatingPoint, elementCount > 0 else { return NonFiniteCount() }
-        let width = dtype.byteSize
-        let perWindow = max(1, WeightCheck.windowBytes / width)
+        guard check != .none, dtype.isFloatingPoint || dtype.isBlockFormat, elementCount > 0 else { return NonFiniteCount() }
+        // Units: elements, or blocks for the block formats.
+        let units = elementCount / dtype.blockElements
+        let perWindow = max(1, WeightCheck.windowBytes / dtype.byteSize)
         let windows = WeightCheck.sampleWindows
         var count = NonFiniteCount()
-        if check == .full || byteCount <= WeightCheck.smallTensorBytes || elementCount <= windows * perWindow {
-            scan(0..<elementCount, into: &count)
+        if check == .full || byteCount <= WeightCheck.smallTensorBytes || units <= windows * perWindow {
+            scan(0..<units, into: &count)
         } else {
-            let lastStart = elementCount - perWindow
+            let lastStart = units - perWindow
             for w in 0..<windows {
                 let start = w == windows - 1 ? lastStart : lastStart / (windows - 1) * w
                 scan(start..<(start + perWindow), into: &count)
@@ -60,9 +64,10 @@ extension TensorView {
         return count
     }
 
-    private func scan(_ elements: Range<Int>, into count: inout NonFiniteCount) {
-        count.checked += elements.count
-        let start = data + elements.lowerBound * dtype.byteSize, n = elements.count
+    private func scan(_ units: Range<Int>, into count: inout NonFiniteCount) {
+        if dtype.isBlockFormat { return scanBlockScales(units, into: &count) }
+        count.checked += units.count
+        let start = data + units.lowerBound * dtype.byteSize, n = units.count
         switch dtype {
         case .f32: Self.classify32(start, n, into: &count)
         case .bf16: Self.classify16(start, n, exponent: 0x7F80, mantissa: 0x007F, into: &count)
@@ -74,6 +79,19 @@ extension TensorView {
             for i in 0..<n where bytes[i] & 0x7F == 0x7F { nan += 1 }
             count.nan += nan
         default: break
+        }
+    }
+
+    private func scanBlockScales(_ blocks: Range<Int>, into count: inout NonFiniteCount) {
+        let elements = dtype.blockElements, size = dtype.byteSize, offsets = dtype.blockScaleOffsets
+        count.checked += blocks.count * elements
+        for b in blocks {
+            var nan = false, infinity = false
+            for offset in offsets {
+                let bits = data.loadUnaligned(fromByteOffset: b * size + offset, as: UInt16.self)
+                if bits & 0x7C00 == 0x7C00 { if bits & 0x03FF == 0 { infinity = true } else { nan = true } }
+            }
+            if nan { count.nan += elements } else if infinity { count.infinity += elements }
         }
     }
 

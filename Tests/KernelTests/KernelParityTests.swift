@@ -219,6 +219,32 @@ struct KernelParityTests {
         }
     }
 
+    /// The block scales the load-time weight check reads (`DType.blockScaleOffsets`) are exactly
+    /// the f16 fields the dequantiser scales by: an f16 NaN written at one of them makes the
+    /// block dequantise to NaN, written anywhere else (codes, integer sub-block scales) it does not.
+    @Test("the weight check's block-scale offsets are the dequantiser's f16 fields", arguments: blockFormats)
+    func blockScaleOffsets(_ dtype: DType) {
+        let codes: [DType: Int32] = [.q4_0: Int32(GLM_DTYPE_Q4_0), .q4_1: Int32(GLM_DTYPE_Q4_1), .q5_0: Int32(GLM_DTYPE_Q5_0),
+                                     .q5_1: Int32(GLM_DTYPE_Q5_1), .q8_0: Int32(GLM_DTYPE_Q8_0), .iq4_NL: Int32(GLM_DTYPE_IQ4_NL),
+                                     .q2_K: Int32(GLM_DTYPE_Q2_K), .q3_K: Int32(GLM_DTYPE_Q3_K), .q4_K: Int32(GLM_DTYPE_Q4_K),
+                                     .q5_K: Int32(GLM_DTYPE_Q5_K), .q6_K: Int32(GLM_DTYPE_Q6_K), .iq4_XS: Int32(GLM_DTYPE_IQ4_XS)]
+        let size = dtype.byteSize, offsets = dtype.blockScaleOffsets
+        var out = [Float](repeating: 0, count: dtype.blockElements)
+        for at in 0..<(size - 1) {
+            // Every byte 0x33 (an f16 of about 0.24 wherever read as one, small integer fields elsewhere).
+            var block = [UInt8](repeating: 0x33, count: size)
+            block[at] = 0x00
+            block[at + 1] = 0x7E
+            block.withUnsafeBytes { glm_convert_to_f32($0.baseAddress, codes[dtype]!, Int64(dtype.blockElements), &out) }
+            let overlapsScale = offsets.contains { $0 == at || $0 == at + 1 || $0 + 1 == at }
+            if offsets.contains(at) {
+                #expect(out.contains { $0.isNaN }, "\(dtype): NaN scale at \(at) should make the block NaN")
+            } else if !overlapsScale {
+                #expect(out.allSatisfy { $0.isFinite }, "\(dtype): bytes \(at)–\(at + 1) are not a float field")
+            }
+        }
+    }
+
     @Test("FP8 E4M3 decoding: subnormals, max finite, NaN")
     func fp8Decode() {
         var out = [Float](repeating: 0, count: 5)

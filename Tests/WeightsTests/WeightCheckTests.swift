@@ -78,6 +78,41 @@ struct WeightCheckTests {
         #expect(Self.count(allNaN, .sampled).nan == sampled.checked, "an all-NaN tensor is found by sampling")
     }
 
+    /// `blocks` blocks of `dtype` with finite f16 scales (0.5), `bad` blocks' scale at `offset`
+    /// set to `bits`, checked as `check`.
+    static func blockCount(_ dtype: DType, blocks: Int, bad: [Int], offset: Int, bits: UInt16,
+                           _ check: WeightCheck) -> NonFiniteCount {
+        var bytes = [UInt8](repeating: 0x11, count: blocks * dtype.byteSize)
+        for b in 0..<blocks {
+            for o in dtype.blockScaleOffsets { bytes[b * dtype.byteSize + o] = 0x00; bytes[b * dtype.byteSize + o + 1] = 0x38 }
+        }
+        for b in bad { bytes[b * dtype.byteSize + offset] = UInt8(bits & 0xFF); bytes[b * dtype.byteSize + offset + 1] = UInt8(bits >> 8) }
+        return bytes.withUnsafeBytes {
+            TensorView(name: "t", dtype: dtype, shape: [blocks * dtype.blockElements], data: $0.baseAddress!,
+                       byteCount: $0.count, path: "test").nonFiniteCount(check)
+        }
+    }
+
+    @Test("block formats: a NaN or infinite f16 scale (d or dmin) counts its whole block; the codes are not flagged")
+    func blockScales() {
+        for dtype in DType.allCases where dtype.isBlockFormat {
+            let n = dtype.blockElements
+            #expect(Self.blockCount(dtype, blocks: 3, bad: [], offset: 0, bits: 0, .full) == NonFiniteCount(checked: 3 * n), "\(dtype)")
+            for offset in dtype.blockScaleOffsets {
+                #expect(Self.blockCount(dtype, blocks: 3, bad: [1], offset: offset, bits: 0x7E00, .full)
+                        == NonFiniteCount(nan: n, checked: 3 * n), "\(dtype) NaN at \(offset)")
+                #expect(Self.blockCount(dtype, blocks: 3, bad: [0, 2], offset: offset, bits: 0xFC00, .sampled)
+                        == NonFiniteCount(infinity: 2 * n, checked: 3 * n), "\(dtype) -inf at \(offset)")
+            }
+        }
+        // Sampled: a large Q8_0 tensor is read in windows of blocks, the first and last included.
+        let blocks = WeightCheck.smallTensorBytes / DType.q8_0.byteSize + 1000, perWindow = WeightCheck.windowBytes / 34
+        let sampled = Self.blockCount(.q8_0, blocks: blocks, bad: [0, blocks / 2, blocks - 1], offset: 0, bits: 0x7E00, .sampled)
+        #expect(sampled == NonFiniteCount(nan: 2 * 32, checked: WeightCheck.sampleWindows * perWindow * 32))
+        let full = Self.blockCount(.q8_0, blocks: blocks, bad: [0, blocks / 2, blocks - 1], offset: 0, bits: 0x7E00, .full)
+        #expect(full == NonFiniteCount(nan: 3 * 32, checked: blocks * 32))
+    }
+
     @Test("a checkpoint check names the first bad tensor, its file and what was found")
     func checkpointNamesTensor() throws {
         let folder = ScratchFolder()
