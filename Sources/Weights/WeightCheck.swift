@@ -8,8 +8,8 @@ public enum WeightCheck: String, Sendable, CaseIterable {
     case none
     /// Every element (in block formats, every block scale) of small tensors (up to
     /// `WeightCheck.smallTensorBytes`: norms, biases, routers, `e_score_correction_bias`, FP8
-    /// scales) and `WeightCheck.sampleWindows` evenly
-    /// spaced page-sized windows of every larger one, the first and last page included. Reads
+    /// scales) and `WeightCheck.sampleWindows` evenly spaced page-sized windows of every
+    /// larger one, the first and last page included. Reads
     /// at most 16 KiB of a large tensor, so it stays negligible for a 200 GB checkpoint, and
     /// catches tensors that are all or largely NaN; a single bad element needs `.full`.
     case sampled
