@@ -180,16 +180,6 @@ static inline void fp8_scales(const glm_matrix *w, int64_t row, const float **sc
 /// FP8 takes the gemv regime when each 16-column chunk lies inside one scale block.
 static inline int fp8_gemv_ok(const glm_matrix *w) { return !w->block_scale || w->block % 16 == 0; }
 
-/// Where the two-row gemv kernel's next row pair starts (rows `stride` bytes apart). It
-/// prefetches that pair into L2 while it works on this one: a bf16 row of 2,048 columns is a
-/// whole 4 KiB page, where the hardware prefetchers stop (kernel_rate, 4 tokens, bf16: 14.8 →
-/// 25.2 GB/s of weights on 2 Zen 4 threads, BENCHMARKS.md §5). Past the end of the matrix the
-/// prefetches are dropped; they never fault.
-static inline void next_pair(const void *r1p, int64_t stride, const char **next0, const char **next1) {
-    *next0 = (const char *)r1p + stride;
-    *next1 = *next0 + stride;
-}
-
 /// Walks a gemv kernel's FP8 scales along a row as column c advances (no division per chunk):
 /// scale0/scale1 hold s0/s1[c / block] × 256 (the widening's 1/256 folded in).
 #define FP8_SCALE_WALK_BEGIN                                                                    \
@@ -238,6 +228,26 @@ static void gemv_rows_portable(const glm_matrix *w, const float *x, int64_t toke
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")))
 #define INLINE512 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")))
 
+// The gemv kernels' prefetches, once per 64-byte line (`offset`: bytes into the row).
+
+/// One row (gemv1): 256 B ahead into L1 and 2 KiB ahead into L2. Rows are contiguous, so near
+/// a row's end these run on into the next row.
+static inline void prefetch_row_ahead(const void *row, int64_t offset) {
+    if (offset & 63) return;
+    _mm_prefetch((const char *)row + offset + 256, _MM_HINT_T0);
+    _mm_prefetch((const char *)row + offset + 2048, _MM_HINT_T2);
+}
+
+/// A row pair (gemv2): the next pair, rows `row_bytes` apart after r1, into L2 while this pair is
+/// read. A bf16 row of 2,048 columns is a whole 4 KiB page, where the hardware prefetchers stop
+/// (kernel_rate, 4 tokens, bf16: 14.8 → 25.2 GB/s of weights on 2 Zen 4 threads, BENCHMARKS.md
+/// §5). Past the end of the matrix the prefetches are dropped; they never fault.
+static inline void prefetch_next_pair(const void *r1, int64_t row_bytes, int64_t offset) {
+    if (offset & 63) return;
+    _mm_prefetch((const char *)r1 + row_bytes + offset, _MM_HINT_T2);
+    _mm_prefetch((const char *)r1 + 2 * row_bytes + offset, _MM_HINT_T2);
+}
+
 /// FP8 E4M3 bytes to the f16 bit patterns of their values / 256: sign to bit 15, exponent and
 /// mantissa shifted in whole, so normals and subnormals alike come out exact (E4M3's bias is 7,
 /// f16's 15: eight binades apart). Callers fold the 256 into the scale.
@@ -285,14 +295,9 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
     for (int t = 0; t < nt; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
     int64_t c = 0;
     size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
-    const char *next0, *next1;
-    next_pair(r1p, (int64_t)esize * cols, &next0, &next1);
     FP8_SCALE_WALK_BEGIN
     for (; c + 16 <= cols; c += 16) {
-        if ((c & 31) == 0) {
-            _mm_prefetch(next0 + c * (int64_t)esize, _MM_HINT_T2);
-            _mm_prefetch(next1 + c * (int64_t)esize, _MM_HINT_T2);
-        }
+        prefetch_next_pair(r1p, (int64_t)esize * cols, c * (int64_t)esize);
         __m512 w0 = load16_full(r0p, c, dtype), w1 = load16_full(r1p, c, dtype);
         if (dtype == GLM_DTYPE_F8E4M3) {
             FP8_SCALE_WALK_STEP
@@ -327,9 +332,9 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
 
 /// One weight row against one token (decode), summed exactly as gemv2 sums each (row, token),
 /// so a token's result does not depend on whether it is alone. One row at a time is one
-/// sequential stream per thread, which the prefetchers follow from row to row (rows are
-/// contiguous, so the prefetches run on into the next ones); gemv2's two concurrent rows moved
-/// 70–90 % of its bytes per second on 2 Zen 4 threads (kernel_rate, BENCHMARKS.md §5).
+/// sequential stream per thread, which the prefetchers follow from row to row; gemv2's two
+/// concurrent rows moved 70–90 % of its bytes per second on 2 Zen 4 threads (kernel_rate,
+/// BENCHMARKS.md §5).
 INLINE512 float gemv1(const void *rp, int32_t dtype, int64_t cols, const float *x, const float *s0, int64_t block) {
     __m512 acc = _mm512_setzero_ps();
     size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
@@ -337,11 +342,7 @@ INLINE512 float gemv1(const void *rp, int32_t dtype, int64_t cols, const float *
     int64_t c = 0;
     FP8_SCALE_WALK_BEGIN
     for (; c + 16 <= cols; c += 16) {
-        const char *at = (const char *)rp + c * (int64_t)esize;
-        if ((c * (int64_t)esize & 63) == 0) {
-            _mm_prefetch(at + 256, _MM_HINT_T0);
-            _mm_prefetch(at + 2048, _MM_HINT_T2);
-        }
+        prefetch_row_ahead(rp, c * (int64_t)esize);
         __m512 wv = load16_full(rp, c, dtype);
         if (dtype == GLM_DTYPE_F8E4M3) {
             FP8_SCALE_WALK_STEP
@@ -564,15 +565,10 @@ INLINE2 void gemv2_avx2(const void *r0p, const void *r1p, int32_t dtype, int64_t
         for (int s = 0; s < 2; s++) { a0[t][s] = _mm256_setzero_ps(); a1[t][s] = _mm256_setzero_ps(); }
     size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
     int64_t c = 0;
-    const char *next0, *next1;
-    next_pair(r1p, (int64_t)esize * cols, &next0, &next1);
     FP8_SCALE_WALK_BEGIN
     for (; c + 16 <= cols; c += 16) {
         if (dtype == GLM_DTYPE_F8E4M3) { FP8_SCALE_WALK_STEP }
-        if ((c & 31) == 0) {
-            _mm_prefetch(next0 + c * (int64_t)esize, _MM_HINT_T2);
-            _mm_prefetch(next1 + c * (int64_t)esize, _MM_HINT_T2);
-        }
+        prefetch_next_pair(r1p, (int64_t)esize * cols, c * (int64_t)esize);
         for (int s = 0; s < 2; s++) {
             __m256 w0 = load8_full(r0p, c + 8 * s, dtype), w1 = load8_full(r1p, c + 8 * s, dtype);
             if (dtype == GLM_DTYPE_F8E4M3) {
@@ -616,11 +612,7 @@ INLINE2 float gemv1_avx2(const void *rp, int32_t dtype, int64_t cols, const floa
     FP8_SCALE_WALK_BEGIN
     for (; c + 16 <= cols; c += 16) {
         if (dtype == GLM_DTYPE_F8E4M3) { FP8_SCALE_WALK_STEP }
-        const char *at = (const char *)rp + c * (int64_t)esize;
-        if ((c * (int64_t)esize & 63) == 0) {
-            _mm_prefetch(at + 256, _MM_HINT_T0);
-            _mm_prefetch(at + 2048, _MM_HINT_T2);
-        }
+        prefetch_row_ahead(rp, c * (int64_t)esize);
         for (int h = 0; h < 2; h++) {
             __m256 wv = load8_full(rp, c + 8 * h, dtype);
             if (dtype == GLM_DTYPE_F8E4M3) wv = _mm256_mul_ps(wv, _mm256_set1_ps(scale0));

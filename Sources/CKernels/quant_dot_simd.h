@@ -157,6 +157,19 @@ QD_INLINE __m256i QD_FN(min_dot)(__m256i mins16, const int16_t *sum16) {
     return _mm256_madd_epi16(mins16, QD_FN(load)(sum16));
 }
 
+/// The 8 mins of `k4_scale_words`, each doubled to cover its sub-block's two sums of 16, as
+/// the 16 int16 lanes `min_dot` takes.
+QD_INLINE __m256i QD_FN(k4_mins16)(uint64_t mins) {
+    __m128i m = _mm_cvtsi64_si128((long long)mins);
+    return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m));
+}
+
+/// `minimum` + dmin · d_x · Σ_j m_j·(Σ q over sub-block j) for super-block sb of one token.
+QD_INLINE __m256 QD_FN(add_minimum)(__m256 minimum, __m256i mins16, const glm_q8_row *x, int64_t sb, float dmin) {
+    __m256i dot = QD_FN(min_dot)(mins16, x->sum16 + 16 * sb);
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(dmin * x->d[sb]), minimum);
+}
+
 /// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins.
 QD_INLINE void QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, int five, float *out) {
     __m256 acc[QD_TOKENS], minimum[QD_TOKENS];
@@ -165,8 +178,7 @@ QD_INLINE void QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int nt, in
         const uint8_t *qs = w + (five ? 48 : 16);
         uint64_t sc8, m8;
         k4_scale_words(w + 4, &sc8, &m8);
-        __m128i mb = _mm_cvtsi64_si128((long long)m8);
-        __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));
+        __m256i mins16 = QD_FN(k4_mins16)(m8);
         __m256i qh = five ? QD_FN(load)(w + 16) : _mm256_setzero_si256();
         __m256i isum[QD_TOKENS];
         for (int t = 0; t < nt; t++) isum[t] = _mm256_setzero_si256();
@@ -179,10 +191,8 @@ QD_INLINE void QD_FN(dot_q45k)(const uint8_t *w, const glm_q8_row *x, int nt, in
         }
         float d = QD_FN(f16)(w), dmin = QD_FN(f16)(w + 2);
         for (int t = 0; t < nt; t++) {
-            float da = x[t].d[sb];
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * da), acc[t]);
-            minimum[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(QD_FN(min_dot)(mins16, x[t].sum16 + 16 * sb)),
-                                         _mm256_set1_ps(dmin * da), minimum[t]);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * x[t].d[sb]), acc[t]);
+            minimum[t] = QD_FN(add_minimum)(minimum[t], mins16, &x[t], sb, dmin);
         }
     }
     for (int t = 0; t < nt; t++) out[t] = QD_FN(hsum)(_mm256_sub_ps(acc[t], minimum[t]));
@@ -322,8 +332,7 @@ QD_INLINE void QD_FN(dot_q45k_512)(const uint8_t *w, const glm_q8_row *x, int nt
         uint64_t sc8, m8;
         k4_scale_words(w + 4, &sc8, &m8);
         __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc8)));
-        __m128i mb = _mm_cvtsi64_si128((long long)m8);
-        __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));
+        __m256i mins16 = QD_FN(k4_mins16)(m8);
         __m512i qh = five ? _mm512_broadcast_i64x4(QD_FN(load)(w + 16)) : _mm512_setzero_si512();
         __m512i isum[QD_TOKENS];
         for (int t = 0; t < nt; t++) isum[t] = _mm512_setzero_si512();
@@ -343,10 +352,8 @@ QD_INLINE void QD_FN(dot_q45k_512)(const uint8_t *w, const glm_q8_row *x, int nt
         }
         float d = QD_FN(f16)(w), dmin = QD_FN(f16)(w + 2);
         for (int t = 0; t < nt; t++) {
-            float da = x[t].d[sb];
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_set1_ps(d * da), acc[t]);
-            minimum[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(QD_FN(min_dot)(mins16, x[t].sum16 + 16 * sb)),
-                                         _mm256_set1_ps(dmin * da), minimum[t]);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_set1_ps(d * x[t].d[sb]), acc[t]);
+            minimum[t] = QD_FN(add_minimum)(minimum[t], mins16, &x[t], sb, dmin);
         }
     }
     for (int t = 0; t < nt; t++) out[t] = _mm512_reduce_add_ps(acc[t]) - QD_FN(hsum)(minimum[t]);
