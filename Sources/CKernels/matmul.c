@@ -11,10 +11,13 @@
 // Each has an AVX-512 and an AVX2 version, chosen at run time, and a portable one.
 // Most time in a forward pass is spent in these two loops.
 #include "CKernels.h"
+#include "bf16_dot.h"
 #include "block_formats.h"
+#include "prefetch.h"
 #include "quant_dot.h"
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
@@ -127,6 +130,8 @@ static int use_vnni(void) {
 #endif
 }
 
+int32_t glm_bf16_dot_available(void) { return use_avx512() && bf16_dot_cpu(); }
+
 const char *glm_kernel_isa(void) { return use_avx512() ? "avx512" : use_avx2() ? "avx2" : "portable"; }
 
 int32_t glm_force_portable(int32_t on) {
@@ -227,26 +232,6 @@ static void gemv_rows_portable(const glm_matrix *w, const float *x, int64_t toke
 #if defined(__x86_64__)
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")))
 #define INLINE512 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")))
-
-// The gemv kernels' prefetches, once per 64-byte line (`offset`: bytes into the row).
-
-/// One row (gemv1): 256 B ahead into L1 and 2 KiB ahead into L2. Rows are contiguous, so near
-/// a row's end these run on into the next row.
-static inline void prefetch_row_ahead(const void *row, int64_t offset) {
-    if (offset & 63) return;
-    _mm_prefetch((const char *)row + offset + 256, _MM_HINT_T0);
-    _mm_prefetch((const char *)row + offset + 2048, _MM_HINT_T2);
-}
-
-/// A row pair (gemv2): the next pair, rows `row_bytes` apart after r1, into L2 while this pair is
-/// read. A bf16 row of 2,048 columns is a whole 4 KiB page, where the hardware prefetchers stop
-/// (kernel_rate, 4 tokens, bf16: 14.8 → 25.2 GB/s of weights on 2 Zen 4 threads, BENCHMARKS.md
-/// §5). Past the end of the matrix the prefetches are dropped; they never fault.
-static inline void prefetch_next_pair(const void *r1, int64_t row_bytes, int64_t offset) {
-    if (offset & 63) return;
-    _mm_prefetch((const char *)r1 + row_bytes + offset, _MM_HINT_T2);
-    _mm_prefetch((const char *)r1 + 2 * row_bytes + offset, _MM_HINT_T2);
-}
 
 /// FP8 E4M3 bytes to the f16 bit patterns of their values / 256: sign to bit 15, exponent and
 /// mantissa shifted in whole, so normals and subnormals alike come out exact (E4M3's bias is 7,
@@ -750,9 +735,15 @@ static float *pack_transposed(const float *x, int64_t tokens, int64_t ldx, int64
 typedef struct {
     const glm_matrix *w;
     const float *x;
+    // The activations in the form the kernels read, made once per distinct input of a batch
+    // (items with the same input, e.g. gate and up projections, share them); `owned` is freed
+    // by the job that made it.
     const float *xt;  // packed Xᵀ for the gemm regime
     const glm_q8_row *q8;  // [tokens] int8 activations for block formats in the gemv regime
-    void *q8_buffer;
+    const uint16_t *xb;  // bf16 rows (bf16 precision, gemv regime)
+    const uint16_t *xtb;  // bf16 packed Xᵀ (bf16 precision, gemm regime)
+    void *owned;
+    int bf16;  // vdpbf16ps (GLM_PRECISION_BF16 on bf16 weights)
     int64_t tokens, ldx, ldy, rows_per_task, tasks;
     float *y;
     const float *bias;
@@ -791,7 +782,7 @@ static void quantise_activations(matmul_job *job) {
     int64_t block = block_elements(job->w->dtype);
     for (int64_t t = 0; t < job->tokens; t++) rows[t] = glm_quantize_q8(job->x + t * job->ldx, n, block, job->qdot_isa, buffer + t * bytes);
     job->q8 = rows;
-    job->q8_buffer = buffer;
+    job->owned = buffer;
 }
 
 static void run_gemv(const matmul_job *job, int64_t task) {
@@ -799,6 +790,10 @@ static void run_gemv(const matmul_job *job, int64_t task) {
     if (r1 > job->w->rows) r1 = job->w->rows;
     if (job->q8) {
         gemv_rows_quantised(job, r0, r1);
+        return;
+    }
+    if (job->bf16) {
+        bf16_gemv_rows(job->w->data, job->w->cols, job->xb, job->tokens, job->y, job->ldy, job->bias, r0, r1);
         return;
     }
 #if defined(__x86_64__)
@@ -816,6 +811,11 @@ static void run_gemv(const matmul_job *job, int64_t task) {
 
 static void run_gemm(const matmul_job *job, int64_t task) {
     int64_t r0 = task * PANEL, rows = job->w->rows - r0 < PANEL ? job->w->rows - r0 : PANEL;
+    if (job->bf16) {
+        uint16_t *scratch = (uint16_t *)thread_scratch((size_t)(rows * (job->w->cols + 33) + 1) / 2);
+        bf16_gemm_panel(job->w->data, job->w->cols, job->xtb, job->tokens, job->y, job->ldy, job->bias, r0, rows, scratch);
+        return;
+    }
 #if defined(__x86_64__)
     if (job->xt) {
         if (job->isa == ISA_AVX512) gemm_panel_avx512(job->w, job->xt, job->tokens, job->y, job->ldy, job->bias, r0, rows);
@@ -845,6 +845,43 @@ static void batch_task(void *raw, int64_t task, int32_t thread) {
     if (job->gemv) run_gemv(job, local); else run_gemm(job, local);
 }
 
+/// The block size a job's int8 activations are quantised by (0: it has none).
+static int64_t activation_block(const matmul_job *j) {
+    return j->gemv && is_block_format(j->w->dtype) ? block_elements(j->w->dtype) : 0;
+}
+
+static int same_input(const matmul_job *a, const matmul_job *b) {
+    return a->x == b->x && a->tokens == b->tokens && a->ldx == b->ldx && a->w->cols == b->w->cols &&
+           activation_block(a) == activation_block(b);
+}
+
+/// The activations field at `offset` (xt, q8, xb or xtb) of an earlier job with the same input
+/// as `job`, or NULL.
+static const void *shared_activations(const matmul_job *jobs, const matmul_job *job, size_t offset) {
+    for (const matmul_job *j = jobs; j < job; j++) {
+        const void *made = *(const void *const *)((const char *)j + offset);
+        if (made && same_input(j, job)) return made;
+    }
+    return NULL;
+}
+
+/// Points `job` at its activations in the form its kernel reads: an earlier job's where one has
+/// the same input, else its own.
+static void prepare_activations(const matmul_job *jobs, matmul_job *job) {
+    if (activation_block(job)) {
+        if (!(job->q8 = shared_activations(jobs, job, offsetof(matmul_job, q8)))) quantise_activations(job);
+    } else if (job->bf16 && job->gemv) {
+        if (!(job->xb = shared_activations(jobs, job, offsetof(matmul_job, xb))))
+            job->owned = (void *)(job->xb = bf16_round_rows(job->x, job->tokens, job->ldx, job->w->cols));
+    } else if (job->bf16) {
+        if (!(job->xtb = shared_activations(jobs, job, offsetof(matmul_job, xtb))))
+            job->owned = (void *)(job->xtb = bf16_pack_transposed(job->x, job->tokens, job->ldx, job->w->cols));
+    } else if (!job->gemv && job->isa != ISA_PORTABLE) {
+        if (!(job->xt = shared_activations(jobs, job, offsetof(matmul_job, xt))))
+            job->owned = (void *)(job->xt = pack_transposed(job->x, job->tokens, job->ldx, job->w->cols));
+    }
+}
+
 void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t count) {
     if (count <= 0) return;
     matmul_job *jobs = calloc((size_t)count, sizeof(matmul_job));
@@ -852,11 +889,13 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
     int64_t threads = glm_pool_threads(pool);
     const int isa = use_avx512() ? ISA_AVX512 : use_avx2() ? ISA_AVX2 : ISA_PORTABLE;
     const int qdot_isa = isa == ISA_PORTABLE ? 0 : use_vnni() ? 2 : 1;
+    const int bf16_ok = glm_bf16_dot_available();
     for (int64_t i = 0; i < count; i++) {
         const glm_matmul_item *it = &items[i];
         matmul_job *job = &jobs[i];
         *job = (matmul_job){.w = it->w, .x = it->x, .tokens = it->tokens, .ldx = it->ldx, .ldy = it->ldy, .y = it->y,
-                            .bias = it->bias, .isa = isa, .qdot_isa = qdot_isa};
+                            .bias = it->bias, .isa = isa, .qdot_isa = qdot_isa,
+                            .bf16 = bf16_ok && it->precision == GLM_PRECISION_BF16 && it->w->dtype == GLM_DTYPE_BF16};
         if (it->w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
         if (it->tokens > 0 && it->w->rows > 0) {
             // The super-block formats stay int8 at every token count: their f32 panels must unpack
@@ -864,14 +903,7 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
             int super_block = is_block_format(it->w->dtype) && block_elements(it->w->dtype) == 256;
             job->gemv = super_block || (it->tokens <= (isa == ISA_AVX512 ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
                                         (it->w->dtype != GLM_DTYPE_F8E4M3 || fp8_gemv_ok(it->w)));
-            if (job->gemv && is_block_format(it->w->dtype)) {
-                for (int64_t j = 0; j < i && !job->q8; j++) {
-                    if (jobs[j].q8 && jobs[j].x == it->x && jobs[j].tokens == it->tokens && jobs[j].ldx == it->ldx &&
-                        jobs[j].w->cols == it->w->cols && jobs[j].q8[0].block == block_elements(it->w->dtype))
-                        job->q8 = jobs[j].q8;
-                }
-                if (!job->q8) quantise_activations(job);
-            }
+            prepare_activations(jobs, job);
             if (job->gemv) {
                 // Several chunks per thread balance uneven progress; even-sized for gemv2.
                 int64_t chunks = threads * 4;
@@ -881,32 +913,19 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
                 job->tasks = (it->w->rows + per - 1) / per;
             } else {
                 job->tasks = (it->w->rows + PANEL - 1) / PANEL;
-                if (isa != ISA_PORTABLE) {
-                    // Items that share an input (gate and up projections) share its packing.
-                    for (int64_t j = 0; j < i && !job->xt; j++) {
-                        if (jobs[j].xt && jobs[j].x == it->x && jobs[j].tokens == it->tokens &&
-                            jobs[j].ldx == it->ldx && jobs[j].w->cols == it->w->cols) job->xt = jobs[j].xt;
-                    }
-                    if (!job->xt) job->xt = pack_transposed(it->x, it->tokens, it->ldx, it->w->cols);
-                }
             }
         }
         first_task[i + 1] = first_task[i] + job->tasks;
     }
     batch_job batch = {jobs, count, first_task};
     glm_pool_run(pool, first_task[count], batch_task, &batch);
-    for (int64_t i = 0; i < count; i++) {
-        int shared = 0;
-        for (int64_t j = 0; j < i; j++) shared |= jobs[j].xt == jobs[i].xt;
-        if (jobs[i].xt && !shared) free((void *)jobs[i].xt);
-        free(jobs[i].q8_buffer);
-    }
+    for (int64_t i = 0; i < count; i++) free(jobs[i].owned);
     free(jobs);
     free(first_task);
 }
 
 void glm_matmul(glm_pool *pool, const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                 float *y, int64_t ldy, const float *bias) {
-    glm_matmul_item item = {w, x, tokens, ldx, y, ldy, bias};
+    glm_matmul_item item = {w, x, tokens, ldx, y, ldy, bias, GLM_PRECISION_F32};
     glm_matmul_batch(pool, &item, 1);
 }

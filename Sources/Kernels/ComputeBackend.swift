@@ -69,24 +69,45 @@ public protocol ComputeBackend: Sendable {
                    kCache: UnsafePointer<Float>, vCache: UnsafePointer<Float>)
 }
 
+/// How products with bf16 weights treat their activations.
+public enum MatmulPrecision: String, Sendable, CaseIterable {
+    /// Activations stay f32: the exact path, matching the reference backend. The default.
+    case float32
+    /// Activations are rounded to bf16 and multiplied with vdpbf16ps (sums in f32), as llama.cpp's
+    /// BF16 path does; on a CPU without AVX512-BF16 this is `float32`.
+    case bfloat16
+}
+
 /// The fast CPU path: SIMD kernels (AVX-512 when present) on a persistent thread pool.
 public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     public let pool: ThreadPool
+    public let precision: MatmulPrecision
 
-    public init(threads: Int? = nil) { pool = ThreadPool(threads: threads) }
+    public init(threads: Int? = nil, precision: MatmulPrecision = .float32) {
+        pool = ThreadPool(threads: threads)
+        self.precision = precision
+    }
 
-    public var name: String { "cpu-\(CPUBackend.isa)" }
+    public var name: String { "cpu-\(CPUBackend.isa)" + (usesBF16Dot ? "-bf16dot" : "") }
     public var threads: Int { pool.threads }
 
     /// The instruction set the kernels chose on this machine.
     public static var isa: String { String(cString: glm_kernel_isa()) }
 
+    /// Whether this CPU has the vdpbf16ps path that `.bfloat16` selects.
+    public static var hasBF16Dot: Bool { glm_bf16_dot_available() != 0 }
+
+    /// Whether bf16-weight products take vdpbf16ps here.
+    public var usesBF16Dot: Bool { precision == .bfloat16 && CPUBackend.hasBF16Dot }
+
     public func matmulBatch(_ items: [MatmulItem]) {
         let matrices = items.map(\.weight.cMatrix)
+        let precision = Int32(self.precision == .bfloat16 ? GLM_PRECISION_BF16 : GLM_PRECISION_F32)
         matrices.withUnsafeBufferPointer { m in
             let cItems = items.enumerated().map { i, item in
                 glm_matmul_item(w: m.baseAddress! + i, x: item.x, tokens: Int64(item.tokens), ldx: Int64(item.weight.cols),
-                                y: item.y, ldy: Int64(item.weight.rows), bias: item.bias.map { UnsafePointer($0.pointer) })
+                                y: item.y, ldy: Int64(item.weight.rows), bias: item.bias.map { UnsafePointer($0.pointer) },
+                                precision: precision)
             }
             withExtendedLifetime(items) {
                 pool.run { glm_matmul_batch($0, cItems, Int64(cItems.count)) }

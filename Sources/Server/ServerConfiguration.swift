@@ -1,5 +1,6 @@
 import Constraints
 import Foundation
+import Kernels
 import Weights
 
 /// Everything `glm serve` is told on its command line (SGLang's flag names in comments).
@@ -51,6 +52,8 @@ public struct ServerConfiguration: Sendable {
     public var weightCheck: WeightCheck = .sampled
     /// Kernel worker threads (nil: all cores).
     public var threads: Int?
+    /// `--dtype`: f32 activations (exact) or bf16 ones for bf16 weights.
+    public var precision: MatmulPrecision = .float32
     /// Test hook: wait this long before loading the model (to observe the loading state).
     public var debugLoadDelay: Duration = .zero
 

@@ -52,7 +52,7 @@ public final class ServingModel: Sendable {
     /// `weightCheck` says how much of the weights to scan for NaN and infinity (`WeightCheck`).
     public static func load(directory: URL, configuration: ServerConfiguration, weightCheck: WeightCheck = .sampled,
                             makeEngine: (GLM4MoEModel) throws -> any InferenceEngine) throws -> ServingModel {
-        let model = try GLM4MoEModel(directory: directory, backend: CPUBackend(threads: configuration.threads),
+        let model = try GLM4MoEModel(directory: directory, backend: CPUBackend(threads: configuration.threads, precision: configuration.precision),
                                      weightCheck: weightCheck)
         model.checkpoint.prefault { _ in }
         let tokenizer = try ModelAssets.tokenizer(at: directory, gguf: model.checkpoint.gguf)

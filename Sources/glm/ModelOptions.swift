@@ -21,6 +21,9 @@ struct ModelOptions: ParsableArguments {
             help: "Scan the weights for NaN/Inf at load: none, sampled (small tensors in full, a few pages of the rest), or full.")
     var weightCheck: WeightCheck = .sampled
 
+    @Option(help: DTypeOption.help)
+    var dtype: DTypeOption = .auto
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
@@ -32,7 +35,9 @@ struct ModelOptions: ParsableArguments {
     /// does not use, and reads the weights in with a progress display when `prefault` is set.
     func loadModel(from directory: URL? = nil, prefault: Bool = true) throws -> GLM4MoEModel {
         let url = try directory ?? self.directory()
-        let model = try GLM4MoEModel(directory: url, backend: CPUBackend(threads: threads), weightCheck: weightCheck)
+        if let note = dtype.note { printError("note: \(note)") }
+        let backend = CPUBackend(threads: threads, precision: dtype.precision)
+        let model = try GLM4MoEModel(directory: url, backend: backend, weightCheck: weightCheck)
         if !model.unusedTensorNames.isEmpty {
             let names = model.unusedTensorNames
             printError("warning: \(names.count) checkpoint tensor(s) are not used by the model: "

@@ -105,6 +105,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("weight-check"), help: "Scan the weights for NaN/Inf at load: none, sampled (a few pages of each large tensor, small ones whole) or full.")
     var weightCheck: WeightCheck = .sampled
 
+    @Option(help: DTypeOption.help)
+    var dtype: DTypeOption = .auto
+
     @Option(name: .customLong("debug-load-delay"), help: ArgumentHelp("Seconds to wait before loading (tests).", visibility: .hidden))
     var debugLoadDelay: Double = 0
 
@@ -185,6 +188,7 @@ struct ServeCommand: AsyncParsableCommand {
         out += speculative.notes
         if disableSharedExpertsFusion { out.append("--disable-shared-experts-fusion: no effect; shared experts are never fused here") }
         if let d = kvCacheDtype { out.append("--kv-cache-dtype \(d): ignored; the KV cache is f32") }
+        if let note = dtype.note { out.append(note) }
         return out
     }
 
@@ -233,6 +237,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.enableMetrics = enableMetrics
         c.logRequests = logRequests
         c.threads = threads
+        c.precision = dtype.precision
         c.weightCheck = weightCheck
         c.debugLoadDelay = .milliseconds(Int(max(0, debugLoadDelay) * 1000))
         return c

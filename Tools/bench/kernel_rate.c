@@ -6,8 +6,9 @@
 // Build (from the repository root; clang as SwiftPM compiles CKernels, per-function ISA targets):
 //   clang -O2 -I Sources/CKernels/include -o /tmp/kernel_rate Tools/bench/kernel_rate.c \
 //         Sources/CKernels/matmul.c Sources/CKernels/quant_dot.c Sources/CKernels/dequantize.c \
-//         Sources/CKernels/pool.c -lpthread -lm
+//         Sources/CKernels/pool.c Sources/CKernels/bf16_dot.c -lpthread -lm
 // Usage: kernel_rate [threads=2] [tokens=1] [rows=1408] [cols=2048] [mib=1024] [types=all]
+// (bf16dot: bf16 weights with GLM_PRECISION_BF16, the vdpbf16ps path where the CPU has it)
 // Block data are random bytes with their f16 scale fields set to 2^-7, so every code pattern
 // occurs and no value is a NaN, an infinity or a subnormal.
 
@@ -24,10 +25,11 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-typedef struct { const char *name; int32_t dtype; int elements, bytes; int scale_at[2]; } type_info;
+typedef struct { const char *name; int32_t dtype; int elements, bytes; int scale_at[2]; int32_t precision; } type_info;
 
 static const type_info types[] = {
-    {"bf16", GLM_DTYPE_BF16, 1, 2, {-1, -1}},     {"fp8", GLM_DTYPE_F8E4M3, 1, 1, {-1, -1}},
+    {"bf16", GLM_DTYPE_BF16, 1, 2, {-1, -1}},     {"bf16dot", GLM_DTYPE_BF16, 1, 2, {-1, -1}, GLM_PRECISION_BF16},
+    {"fp8", GLM_DTYPE_F8E4M3, 1, 1, {-1, -1}},
     {"q8_0", GLM_DTYPE_Q8_0, 32, 34, {0, -1}},    {"q4_0", GLM_DTYPE_Q4_0, 32, 18, {0, -1}},
     {"q5_0", GLM_DTYPE_Q5_0, 32, 22, {0, -1}},    {"q4_k", GLM_DTYPE_Q4_K, 256, 144, {0, 2}},
     {"q5_k", GLM_DTYPE_Q5_K, 256, 176, {0, 2}},   {"q6_k", GLM_DTYPE_Q6_K, 256, 210, {208, -1}},
@@ -85,7 +87,8 @@ int main(int argc, char **argv) {
             double t0 = now();
             for (int m = 0; m < count; m++) {
                 glm_matrix w = {data + matrix_bytes * m, t->dtype, rows, cols, NULL, block_scale, block};
-                glm_matmul(pool, &w, x, tokens, cols, y, rows, NULL);
+                glm_matmul_item item = {&w, x, tokens, cols, y, rows, NULL, t->precision};
+                glm_matmul_batch(pool, &item, 1);
             }
             double dt = (now() - t0) / count;
             if (pass > 0 && dt < best) best = dt;
