@@ -163,7 +163,19 @@ final class Interpreter {
             guard case .namespace(let ns) = try eval(base, scope) else {
                 throw TemplateError.runtime("cannot assign attribute on non-namespace object")
             }
+            // A namespace holding itself would make printing it recurse without end.
+            guard !Self.reaches(v, ns) else { throw TemplateError.runtime("a namespace cannot contain itself") }
             ns.attrs[string: attr] = v
+        }
+    }
+
+    /// Whether `ns` is `value` or inside it (lists, tuples, dicts, namespaces).
+    static func reaches(_ value: Value, _ ns: Namespace) -> Bool {
+        switch value {
+        case .namespace(let inner): inner === ns || inner.attrs.entries.contains { reaches($0.value, ns) }
+        case .list(let items), .tuple(let items): items.contains { reaches($0, ns) }
+        case .dict(let d): d.entries.contains { reaches($0.value, ns) }
+        default: false
         }
     }
 
