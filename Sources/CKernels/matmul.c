@@ -28,7 +28,8 @@
 // thread: a 16-token decode step 1.07 s against 1.32 s through the packed gemm; at 32 the gemm
 // wins). GEMV_GROUP: tokens per register block of the gemv kernel. With AVX2 the gemm wins from 9
 // tokens (bench checkpoint, 16 streams, two threads: a decode step 0.39 s against 0.44 s).
-enum { GEMV_MAX_TOKENS = 16, GEMV_MAX_TOKENS_AVX2 = 8, GEMV_GROUP = 8, PANEL = 48, TILE_R = 12, QDOT_ROW_TILE = 8 };
+enum { GEMV_MAX_TOKENS = 16, GEMV_MAX_TOKENS_AVX2 = 8, GEMV_GROUP = 8, PANEL = 48, TILE_R = 12, QDOT_ROW_TILE = 8,
+       FP8_ROW_TILE = 8, FP8_SPAN = 128 };
 
 // MARK: - Scalar conversions
 
@@ -237,15 +238,14 @@ static void gemv_rows_portable(const glm_matrix *w, const float *x, int64_t toke
 /// mantissa shifted in whole, so normals and subnormals alike come out exact (E4M3's bias is 7,
 /// f16's 15: eight binades apart). Callers fold the 256 into the scale.
 INLINE512 __m512 fp8x16_over_256(__m128i bytes) {
-    __m256i h = _mm256_cvtepu8_epi16(bytes);
-    __m256i bits = _mm256_or_si256(_mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi16(0x80)), 8),
-                                   _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi16(0x7F)), 7));
-    return _mm512_cvtph_ps(bits);
+    // Sign-extended, the sign fills bits 8–15: shifted left by 7 it lands in bit 15 and (cleared)
+    // bit 14, with exponent and mantissa in bits 7–13.
+    __m256i h = _mm256_slli_epi16(_mm256_cvtepi8_epi16(bytes), 7);
+    return _mm512_cvtph_ps(_mm256_and_si256(h, _mm256_set1_epi16((short)0xBFFF)));
 }
 
 INLINE512 __m512 load16(const void *base, int64_t i, int32_t dtype, __mmask16 m) {
     switch (dtype) {
-    case GLM_DTYPE_F8E4M3: return fp8x16_over_256(_mm_maskz_loadu_epi8(m, (const uint8_t *)base + i));
     case GLM_DTYPE_BF16: {
         __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)base + i);
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
@@ -259,7 +259,6 @@ INLINE512 __m512 load16(const void *base, int64_t i, int32_t dtype, __mmask16 m)
 
 INLINE512 __m512 load16_full(const void *base, int64_t i, int32_t dtype) {
     switch (dtype) {
-    case GLM_DTYPE_F8E4M3: return fp8x16_over_256(_mm_loadu_si128((const __m128i *)((const uint8_t *)base + i)));
     case GLM_DTYPE_BF16: {
         __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)base + i));
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
@@ -271,24 +270,19 @@ INLINE512 __m512 load16_full(const void *base, int64_t i, int32_t dtype) {
     }
 }
 
-/// Two weight rows against `nt` tokens at once; `nt` and `dtype` are constants at each call
-/// site so the accumulators stay in registers. FP8 rows are scaled by s0/s1[c / block] (see
-/// `fp8_scales`); the other dtypes ignore them.
+/// Two weight rows (f32, bf16 or f16) against `nt` tokens at once; `nt` and `dtype` are
+/// constants at each call site so the accumulators stay in registers. FP8 takes `fp8_row_dot`
+/// (the scale arguments are for the AVX2 kernels' signature).
 INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t cols, const float *x,
                      int64_t ldx, int nt, float out[2][GEMV_GROUP], const float *s0, const float *s1, int64_t block) {
+    (void)s0, (void)s1, (void)block;
     __m512 acc0[GEMV_GROUP], acc1[GEMV_GROUP];
     for (int t = 0; t < nt; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
     int64_t c = 0;
-    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
-    FP8_SCALE_WALK_BEGIN
+    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : 2;
     for (; c + 16 <= cols; c += 16) {
         prefetch_next_pair(r1p, (int64_t)esize * cols, c * (int64_t)esize);
         __m512 w0 = load16_full(r0p, c, dtype), w1 = load16_full(r1p, c, dtype);
-        if (dtype == GLM_DTYPE_F8E4M3) {
-            FP8_SCALE_WALK_STEP
-            w0 = _mm512_mul_ps(w0, _mm512_set1_ps(scale0));
-            w1 = _mm512_mul_ps(w1, _mm512_set1_ps(scale1));
-        }
         for (int t = 0; t < nt; t++) {
             __m512 xv = _mm512_loadu_ps(x + t * ldx + c);
             acc0[t] = _mm512_fmadd_ps(w0, xv, acc0[t]);
@@ -298,11 +292,6 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
     if (c < cols) {
         __mmask16 m = (__mmask16)((1u << (cols - c)) - 1);
         __m512 w0 = load16(r0p, c, dtype, m), w1 = load16(r1p, c, dtype, m);
-        if (dtype == GLM_DTYPE_F8E4M3) {
-            FP8_SCALE_WALK_STEP
-            w0 = _mm512_mul_ps(w0, _mm512_set1_ps(scale0));
-            w1 = _mm512_mul_ps(w1, _mm512_set1_ps(scale1));
-        }
         for (int t = 0; t < nt; t++) {
             __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + c);
             acc0[t] = _mm512_fmadd_ps(w0, xv, acc0[t]);
@@ -321,30 +310,18 @@ INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t co
 /// concurrent rows moved 70–90 % of its bytes per second on 2 Zen 4 threads (kernel_rate,
 /// BENCHMARKS.md §5).
 INLINE512 float gemv1(const void *rp, int32_t dtype, int64_t cols, const float *x, const float *s0, int64_t block) {
+    (void)s0, (void)block;
     __m512 acc = _mm512_setzero_ps();
-    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : dtype == GLM_DTYPE_F8E4M3 ? 1 : 2;
-    const float *s1 = s0;
+    size_t esize = dtype == GLM_DTYPE_F32 ? 4 : 2;
     int64_t c = 0;
-    FP8_SCALE_WALK_BEGIN
     for (; c + 16 <= cols; c += 16) {
         prefetch_row_ahead(rp, c * (int64_t)esize);
-        __m512 wv = load16_full(rp, c, dtype);
-        if (dtype == GLM_DTYPE_F8E4M3) {
-            FP8_SCALE_WALK_STEP
-            wv = _mm512_mul_ps(wv, _mm512_set1_ps(scale0));
-        }
-        acc = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + c), acc);
+        acc = _mm512_fmadd_ps(load16_full(rp, c, dtype), _mm512_loadu_ps(x + c), acc);
     }
     if (c < cols) {
         __mmask16 m = (__mmask16)((1u << (cols - c)) - 1);
-        __m512 wv = load16(rp, c, dtype, m);
-        if (dtype == GLM_DTYPE_F8E4M3) {
-            FP8_SCALE_WALK_STEP
-            wv = _mm512_mul_ps(wv, _mm512_set1_ps(scale0));
-        }
-        acc = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m, x + c), acc);
+        acc = _mm512_fmadd_ps(load16(rp, c, dtype, m), _mm512_maskz_loadu_ps(m, x + c), acc);
     }
-    (void)scale1;
     return _mm512_reduce_add_ps(acc);
 }
 
@@ -357,10 +334,11 @@ INLINE512 float gemv1(const void *rp, int32_t dtype, int64_t cols, const float *
         y[r] = KERNEL(row_start(w, r), DT, w->cols, x, s0, block) + (bias ? bias[r] : 0.0f);    \
     }
 
-/// The one-token body of a gemv_rows_* function: GEMV1_ROWS specialised for each dtype.
-#define GEMV1_BY_DTYPE(KERNEL)                                                                  \
+/// The one-token body of a gemv_rows_* function: GEMV1_ROWS specialised for each dtype
+/// (`FP8_CASE`: the FP8 case, or nothing where FP8 has a kernel of its own).
+#define GEMV1_BY_DTYPE(KERNEL, FP8_CASE)                                                        \
     switch (w->dtype) {                                                                         \
-    case GLM_DTYPE_F8E4M3: GEMV1_ROWS(KERNEL, GLM_DTYPE_F8E4M3) break;                          \
+    FP8_CASE                                                                                    \
     case GLM_DTYPE_BF16: GEMV1_ROWS(KERNEL, GLM_DTYPE_BF16) break;                              \
     case GLM_DTYPE_F16: GEMV1_ROWS(KERNEL, GLM_DTYPE_F16) break;                                \
     default: GEMV1_ROWS(KERNEL, GLM_DTYPE_F32) break;                                           \
@@ -393,11 +371,12 @@ INLINE512 float gemv1(const void *rp, int32_t dtype, int64_t cols, const float *
         }                                                                                       \
     }
 
-/// The body of a gemv_rows_* function: GEMV_ROWS specialised for each dtype.
-#define GEMV_BY_DTYPE(GROUP, CASES)                                                             \
+/// The body of a gemv_rows_* function: GEMV_ROWS specialised for each dtype (`FP8_CASE` as
+/// for GEMV1_BY_DTYPE).
+#define GEMV_BY_DTYPE(GROUP, CASES, FP8_CASE)                                                   \
     float out[2][GEMV_GROUP];                                                                   \
     switch (w->dtype) {                                                                         \
-    case GLM_DTYPE_F8E4M3: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_F8E4M3) break;                     \
+    FP8_CASE                                                                                    \
     case GLM_DTYPE_BF16: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_BF16) break;                         \
     case GLM_DTYPE_F16: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_F16) break;                           \
     default: GEMV_ROWS(GROUP, CASES, GLM_DTYPE_F32) break;                                      \
@@ -407,13 +386,95 @@ INLINE512 float gemv1(const void *rp, int32_t dtype, int64_t cols, const float *
     GEMV_PAIR(gemv2, 1, DT) GEMV_PAIR(gemv2, 2, DT) GEMV_PAIR(gemv2, 3, DT) GEMV_PAIR(gemv2, 4, DT) \
     GEMV_PAIR(gemv2, 5, DT) GEMV_PAIR(gemv2, 6, DT) GEMV_PAIR(gemv2, 7, DT) GEMV_PAIR(gemv2, 8, DT)
 
+/// acc[t] += scale · Σ_c w[c]·x[t][c] over one FP8 scale block of n columns, for `nt` ≤
+/// GEMV_GROUP tokens (rows of x, stride ldx): 32 weights per step, widened once for every token,
+/// summed in two partials per token (one per 16-column half). `scale` includes the 256 of
+/// `fp8x16_over_256`. Widening bounds FP8, so it is done once per weight and the scale once per
+/// block; `nt` is a constant at each call.
+INLINE512 void fp8_block_dot(const uint8_t *w, int64_t n, float scale, const float *x, int64_t ldx, int nt,
+                             float (*acc)[16]) {
+    __m512 p0[GEMV_GROUP], p1[GEMV_GROUP];
+    for (int t = 0; t < nt; t++) { p0[t] = _mm512_setzero_ps(); p1[t] = _mm512_setzero_ps(); }
+    int64_t c = 0;
+    for (; c + 32 <= n; c += 32) {
+        prefetch_row_ahead(w, c);
+        __m512 w0 = fp8x16_over_256(_mm_loadu_si128((const __m128i *)(w + c)));
+        __m512 w1 = fp8x16_over_256(_mm_loadu_si128((const __m128i *)(w + c + 16)));
+        for (int t = 0; t < nt; t++) {
+            p0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + t * ldx + c), p0[t]);
+            p1[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + t * ldx + c + 16), p1[t]);
+        }
+    }
+    if (c < n) {  // the last 1–31 columns
+        int64_t left = n - c;
+        __mmask16 m0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+        __mmask16 m1 = left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
+        __m512 w0 = fp8x16_over_256(_mm_maskz_loadu_epi8(m0, w + c));
+        __m512 w1 = fp8x16_over_256(_mm_maskz_loadu_epi8(m1, w + c + 16));
+        for (int t = 0; t < nt; t++) {
+            p0[t] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m0, x + t * ldx + c), p0[t]);
+            p1[t] = _mm512_fmadd_ps(w1, _mm512_maskz_loadu_ps(m1, x + t * ldx + c + 16), p1[t]);
+        }
+    }
+    __m512 s = _mm512_set1_ps(scale);
+    for (int t = 0; t < nt; t++) _mm512_store_ps(acc[t], _mm512_fmadd_ps(_mm512_add_ps(p0[t], p1[t]), s, _mm512_load_ps(acc[t])));
+}
+
+#define FP8_BLOCK_CASE(NT)                                                                       \
+    case NT: fp8_block_dot(row + b0, n, scale, xg + b0, ldx, NT, acc[i]); break;
+
+/// FP8 rows in tiles of FP8_ROW_TILE: for each scale block (or FP8_SPAN columns under one row
+/// scale), every row of the tile takes the tokens' block of x while it is in L1 (eight tokens'
+/// whole rows are 64 KiB at 2,048 columns, more than L1, and would stream from L2 for every
+/// row). Where x fits L1 anyway, rows go one at a time. Sums per (row, token) run in the same order for any number of tokens, so a token's
+/// result does not depend on its batch.
+AVX512 static void fp8_gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
+                                        float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
+    __attribute__((aligned(64))) float acc[FP8_ROW_TILE][GEMV_GROUP][16];
+    const float *scales[FP8_ROW_TILE];
+    int64_t cols = w->cols, span = w->block_scale ? w->block : FP8_SPAN;
+    // One row at a time (one sequential stream) while the tokens' x fits L1 with room to spare.
+    int64_t per_tile = (tokens < GEMV_GROUP ? tokens : GEMV_GROUP) * cols * 4 <= 16384 ? 1 : FP8_ROW_TILE;
+    for (int64_t tile = r0; tile < r1; tile += per_tile) {
+        int rows = r1 - tile < per_tile ? (int)(r1 - tile) : (int)per_tile;
+        for (int i = 0; i < rows; i++) {
+            int64_t block = INT64_MAX;
+            fp8_scales(w, tile + i, &scales[i], &block);
+        }
+        for (int64_t t0 = 0; t0 < tokens; t0 += GEMV_GROUP) {
+            int nt = tokens - t0 < GEMV_GROUP ? (int)(tokens - t0) : GEMV_GROUP;
+            const float *xg = x + t0 * ldx;
+            for (int i = 0; i < rows; i++)
+                for (int t = 0; t < nt; t++) _mm512_store_ps(acc[i][t], _mm512_setzero_ps());
+            for (int64_t b0 = 0, k = 0; b0 < cols; b0 += span, k++) {
+                int64_t n = span < cols - b0 ? span : cols - b0;
+                for (int i = 0; i < rows; i++) {
+                    const uint8_t *row = (const uint8_t *)row_start(w, tile + i);
+                    float scale = scales[i][w->block_scale ? k : 0] * 256.0f;
+                    switch (nt) {
+                        FP8_BLOCK_CASE(1) FP8_BLOCK_CASE(2) FP8_BLOCK_CASE(3) FP8_BLOCK_CASE(4)
+                        FP8_BLOCK_CASE(5) FP8_BLOCK_CASE(6) FP8_BLOCK_CASE(7) FP8_BLOCK_CASE(8)
+                    }
+                }
+            }
+            for (int i = 0; i < rows; i++)
+                for (int t = 0; t < nt; t++)
+                    y[(t0 + t) * ldy + tile + i] = _mm512_reduce_add_ps(_mm512_load_ps(acc[i][t])) + (bias ? bias[tile + i] : 0.0f);
+        }
+    }
+}
+
 AVX512 static void gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                                     float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
-    if (tokens == 1) {
-        GEMV1_BY_DTYPE(gemv1)
+    if (w->dtype == GLM_DTYPE_F8E4M3) {
+        fp8_gemv_rows_avx512(w, x, tokens, ldx, y, ldy, bias, r0, r1);
         return;
     }
-    GEMV_BY_DTYPE(GEMV_GROUP, GEMV_CASES_AVX512)
+    if (tokens == 1) {
+        GEMV1_BY_DTYPE(gemv1, )
+        return;
+    }
+    GEMV_BY_DTYPE(GEMV_GROUP, GEMV_CASES_AVX512, )
 }
 
 // Widening is a conversion bound by memory reads; the AVX2 version serves the AVX-512 panels too.
@@ -622,10 +683,10 @@ INLINE2 float gemv1_avx2(const void *rp, int32_t dtype, int64_t cols, const floa
 AVX2 static void gemv_rows_avx2(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                                 float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
     if (tokens == 1) {
-        GEMV1_BY_DTYPE(gemv1_avx2)
+        GEMV1_BY_DTYPE(gemv1_avx2, case GLM_DTYPE_F8E4M3: GEMV1_ROWS(gemv1_avx2, GLM_DTYPE_F8E4M3) break;)
         return;
     }
-    GEMV_BY_DTYPE(GEMV_GROUP_AVX2, GEMV_CASES_AVX2)
+    GEMV_BY_DTYPE(GEMV_GROUP_AVX2, GEMV_CASES_AVX2, case GLM_DTYPE_F8E4M3: GEMV_ROWS(GEMV_GROUP_AVX2, GEMV_CASES_AVX2, GLM_DTYPE_F8E4M3) break;)
 }
 
 /// Widens rows r0..<r0+rows to f32 rows of stride `ld` floats (AVX-512 and AVX2 panels).
@@ -743,7 +804,7 @@ typedef struct {
     const uint16_t *xb;  // bf16 rows (bf16 precision, gemv regime)
     const uint16_t *xtb;  // bf16 packed Xᵀ (bf16 precision, gemm regime)
     void *owned;
-    int bf16;  // vdpbf16ps (GLM_PRECISION_BF16 on bf16 weights)
+    int bf16;  // vdpbf16ps (GLM_PRECISION_BF16 on bf16 or FP8 weights)
     int64_t tokens, ldx, ldy, rows_per_task, tasks;
     float *y;
     const float *bias;
@@ -793,7 +854,7 @@ static void run_gemv(const matmul_job *job, int64_t task) {
         return;
     }
     if (job->bf16) {
-        bf16_gemv_rows(job->w->data, job->w->cols, job->xb, job->tokens, job->y, job->ldy, job->bias, r0, r1);
+        bf16_gemv_rows(job->w, job->xb, job->tokens, job->y, job->ldy, job->bias, r0, r1);
         return;
     }
 #if defined(__x86_64__)
@@ -813,7 +874,7 @@ static void run_gemm(const matmul_job *job, int64_t task) {
     int64_t r0 = task * PANEL, rows = job->w->rows - r0 < PANEL ? job->w->rows - r0 : PANEL;
     if (job->bf16) {
         uint16_t *scratch = (uint16_t *)thread_scratch((size_t)(rows * (job->w->cols + 33) + 1) / 2);
-        bf16_gemm_panel(job->w->data, job->w->cols, job->xtb, job->tokens, job->y, job->ldy, job->bias, r0, rows, scratch);
+        bf16_gemm_panel(job->w, job->xtb, job->tokens, job->y, job->ldy, job->bias, r0, rows, scratch);
         return;
     }
 #if defined(__x86_64__)
@@ -895,7 +956,7 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
         matmul_job *job = &jobs[i];
         *job = (matmul_job){.w = it->w, .x = it->x, .tokens = it->tokens, .ldx = it->ldx, .ldy = it->ldy, .y = it->y,
                             .bias = it->bias, .isa = isa, .qdot_isa = qdot_isa,
-                            .bf16 = bf16_ok && it->precision == GLM_PRECISION_BF16 && it->w->dtype == GLM_DTYPE_BF16};
+                            .bf16 = bf16_ok && it->precision == GLM_PRECISION_BF16 && bf16_dot_takes(it->w)};
         if (it->w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
         if (it->tokens > 0 && it->w->rows > 0) {
             // The super-block formats stay int8 at every token count: their f32 panels must unpack

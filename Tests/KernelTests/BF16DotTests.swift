@@ -27,29 +27,46 @@ struct BF16DotTests {
         return y
     }
 
+    /// The weights each shape is tried with: bf16, and FP8 with per-row scales and with 64- and
+    /// 128-wide scale blocks (GLM-4.5-FP8's), which the FP8 kernels apply per block of sums.
+    static func matrices(rows: Int, cols: Int, seed: UInt64) throws -> [(String, Matrix)] {
+        var rng = KernelParityTests.SplitMix(seed)
+        var out = [("bf16", try Matrix(rows: rows, cols: cols, dtype: .bf16, seed: seed))]
+        let perRow = FloatVector((0..<rows).map { _ in abs(rng.float()) + 0.1 })
+        out.append(("fp8 row", try Matrix(rows: rows, cols: cols, dtype: .f8e4m3, scale: .perRow(perRow), seed: seed)))
+        for block in [64, 128] {
+            let count = ((rows + block - 1) / block) * ((cols + block - 1) / block)
+            let scales = FloatVector((0..<count).map { _ in abs(rng.float()) + 0.1 })
+            out.append(("fp8 block \(block)",
+                        try Matrix(rows: rows, cols: cols, dtype: .f8e4m3, scale: .perBlock(scales, block: block), seed: seed)))
+        }
+        return out
+    }
+
     @Test("products equal the reference on bf16-rounded activations, both regimes, ragged widths")
     func matchesRoundedReference() throws {
         let shapes: [(rows: Int, cols: Int)] = [(1, 1), (7, 5), (33, 16), (70, 131), (129, 260), (50, 2048)]
         for (i, shape) in shapes.enumerated() {
-            let m = try Matrix(rows: shape.rows, cols: shape.cols, dtype: .bf16, seed: UInt64(20 + i))
-            for tokens in [1, 2, 3, 8, 9, 16, 17, 33, 40] {
-                var rng = KernelParityTests.SplitMix(UInt64(tokens))
-                let x = (0..<tokens * shape.cols).map { _ in rng.float() }
-                let bias = tokens % 2 == 0 ? FloatVector((0..<shape.rows).map { _ in rng.float() }) : nil
-                let fast = Self.product(CPUBackend(threads: 2, precision: .bfloat16), m.matrix, x, tokens: tokens, bias: bias)
-                let exact = Self.product(CPUBackend(threads: 2), m.matrix, x, tokens: tokens, bias: bias)
-                let xRounded = x.map(Self.bf16Rounded)
-                let rounded = Self.product(ReferenceBackend(), m.matrix, xRounded, tokens: tokens, bias: bias)
-                let label = "\(shape) tokens \(tokens)"
-                guard CPUBackend.hasBF16Dot else {
-                    #expect(fast == exact, "\(label): without AVX512-BF16 the f32 path's bits")
-                    continue
+            for (kind, m) in try Self.matrices(rows: shape.rows, cols: shape.cols, seed: UInt64(20 + i)) {
+                for tokens in [1, 2, 3, 4, 5, 8, 9, 16, 17, 33, 40] {
+                    var rng = KernelParityTests.SplitMix(UInt64(tokens))
+                    let x = (0..<tokens * shape.cols).map { _ in rng.float() }
+                    let bias = tokens % 2 == 0 ? FloatVector((0..<shape.rows).map { _ in rng.float() }) : nil
+                    let fast = Self.product(CPUBackend(threads: 2, precision: .bfloat16), m.matrix, x, tokens: tokens, bias: bias)
+                    let exact = Self.product(CPUBackend(threads: 2), m.matrix, x, tokens: tokens, bias: bias)
+                    let xRounded = x.map(Self.bf16Rounded)
+                    let rounded = Self.product(ReferenceBackend(), m.matrix, xRounded, tokens: tokens, bias: bias)
+                    let label = "\(kind) \(shape) tokens \(tokens)"
+                    guard CPUBackend.hasBF16Dot else {
+                        #expect(fast == exact, "\(label): without AVX512-BF16 the f32 path's bits")
+                        continue
+                    }
+                    // Σ|w·x| bounds the summation-order error of each output.
+                    let bound = Self.absoluteSums(m.matrix, xRounded, tokens: tokens)
+                    let worst = zip(zip(fast, rounded), bound).reduce(Float(0)) { max($0, abs($1.0.0 - $1.0.1) / max($1.1, 1e-30)) }
+                    #expect(worst <= 1e-6, "\(label): error \(worst) of Σ|w·x|")
+                    if shape.cols >= 16 { #expect(fast != exact, "\(label): the bf16 path was not taken") }
                 }
-                // Σ|w·x| bounds the summation-order error of each output.
-                let bound = Self.absoluteSums(m.matrix, xRounded, tokens: tokens)
-                let worst = zip(zip(fast, rounded), bound).reduce(Float(0)) { max($0, abs($1.0.0 - $1.0.1) / max($1.1, 1e-30)) }
-                #expect(worst <= 1e-6, "\(label): error \(worst) of Σ|w·x|")
-                if shape.cols >= 16 { #expect(fast != exact, "\(label): the bf16 path was not taken") }
             }
         }
     }
@@ -75,18 +92,19 @@ extension BF16DotTests {
     func aloneEqualsBatched() throws {
         var rng = KernelParityTests.SplitMix(12)
         let cols = 260, x = (0..<5 * cols).map { _ in rng.float() }
-        let m = try Matrix(rows: 33, cols: cols, dtype: .bf16, seed: 6)
         let backend = CPUBackend(threads: 2, precision: .bfloat16)
-        let alone = Self.product(backend, m.matrix, x, tokens: 1), batched = Self.product(backend, m.matrix, x, tokens: 5)
-        #expect(alone == Array(batched.prefix(33)))
+        for (kind, m) in try Self.matrices(rows: 33, cols: cols, seed: 6) {
+            let alone = Self.product(backend, m.matrix, x, tokens: 1), batched = Self.product(backend, m.matrix, x, tokens: 5)
+            #expect(alone == Array(batched.prefix(33)), "\(kind)")
+        }
     }
 
-    /// Items sharing an input share its bf16 rows (gemv) or packed Xᵀ (gemm); an f16 item beside
-    /// them takes the f32 path. Each must give exactly what it gives alone.
+    /// Items sharing an input share its bf16 rows (gemv) or packed Xᵀ (gemm), bf16 and FP8 weights
+    /// alike; an f16 item beside them takes the f32 path. Each must give exactly what it gives alone.
     @Test("a batch sharing inputs across regimes and precisions gives each item's bits alone")
     func batch() throws {
         let a = try Matrix(rows: 70, cols: 131, dtype: .bf16, seed: 1), b = try Matrix(rows: 33, cols: 131, dtype: .f16, seed: 2)
-        let c = try Matrix(rows: 40, cols: 131, dtype: .bf16, seed: 3)
+        let c = try Self.matrices(rows: 40, cols: 131, seed: 3)[2].1
         var rng = KernelParityTests.SplitMix(5)
         let x = (0..<20 * 131).map { _ in rng.float() }
         let backend = CPUBackend(threads: 2, precision: .bfloat16)

@@ -99,19 +99,20 @@ struct KernelParityTests {
         }
     }
 
+    /// The 2,048-column shape takes the AVX-512 kernel's row tiles (eight tokens' x exceeds L1).
     @Test("FP8 matmul with per-row and per-block scales matches the reference")
     func fp8() throws {
-        for (i, shape) in Self.shapes.enumerated() {
+        for (i, shape) in (Self.shapes + [(rows: 40, cols: 2048)]).enumerated() {
             var rng = SplitMix(UInt64(i))
             let perRow = try Matrix(rows: shape.rows, cols: shape.cols, dtype: .f8e4m3,
                                     scale: .perRow(FloatVector((0..<shape.rows).map { _ in abs(rng.float()) + 0.1 })), seed: UInt64(i))
-            let block = 16
-            let blocks = ((shape.rows + block - 1) / block) * ((shape.cols + block - 1) / block)
-            let perBlock = try Matrix(rows: shape.rows, cols: shape.cols, dtype: .f8e4m3,
-                                      scale: .perBlock(FloatVector((0..<blocks).map { _ in abs(rng.float()) + 0.1 }), block: block), seed: UInt64(i))
-            for tokens in [1, 4, 9, 17] {
-                check(perRow, tokens: tokens, bias: false, label: "fp8 row \(shape)")
-                check(perBlock, tokens: tokens, bias: true, label: "fp8 block \(shape)")
+            for tokens in [1, 4, 9, 16, 17] { check(perRow, tokens: tokens, bias: false, label: "fp8 row \(shape)") }
+            for block in [16, 128] {
+                let blocks = ((shape.rows + block - 1) / block) * ((shape.cols + block - 1) / block)
+                let perBlock = try Matrix(rows: shape.rows, cols: shape.cols, dtype: .f8e4m3,
+                                          scale: .perBlock(FloatVector((0..<blocks).map { _ in abs(rng.float()) + 0.1 }), block: block),
+                                          seed: UInt64(i))
+                for tokens in [1, 4, 9, 16, 17] { check(perBlock, tokens: tokens, bias: true, label: "fp8 block \(block) \(shape)") }
             }
         }
     }
@@ -198,12 +199,14 @@ struct KernelParityTests {
         }
     }
 
-    @Test("a token alone gives the bits it gives in a gemv batch, every float dtype and ISA")
-    func aloneEqualsBatched() throws {
+    /// At 2,048 columns five tokens' x exceeds L1 and the AVX-512 FP8 kernel tiles its rows.
+    @Test("a token alone gives the bits it gives in a gemv batch, every float dtype and ISA", arguments: [260, 2048])
+    func aloneEqualsBatched(cols: Int) throws {
         var rng = SplitMix(11)
-        let cols = 260, x = (0..<5 * cols).map { _ in rng.float() }
+        let x = (0..<5 * cols).map { _ in rng.float() }, blocks = (cols + 127) / 128
         let matrices = try [DType.f32, .bf16, .f16].map { try Matrix(rows: 33, cols: cols, dtype: $0, seed: 3) }
-            + [Matrix(rows: 33, cols: cols, dtype: .f8e4m3, scale: .perBlock(FloatVector([0.5, 2, 0.25]), block: 128), seed: 4),
+            + [Matrix(rows: 33, cols: cols, dtype: .f8e4m3,
+                      scale: .perBlock(FloatVector((0..<blocks).map { [0.5, 2, 0.25][$0 % 3] }), block: 128), seed: 4),
                Matrix(rows: 33, cols: cols, dtype: .f8e4m3, scale: .perRow(FloatVector((0..<33).map { Float($0 % 5) + 0.5 })), seed: 5)]
         for avx2 in [Int32(0), 1] {
             let previous = glm_force_avx2(avx2)

@@ -10,7 +10,7 @@ import Weights
 @Suite("GGUF models against the dequantised-weights oracle")
 struct GGUFModelTests {
     static let root = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/gguf/models")
-    static let cases = ["f32", "q8_0", "q4_0", "q4_k_m", "q6_k", "iq4_xs"]
+    static let cases = ["f32", "q8_0", "q4_0", "q4_k_m", "q6_k", "iq4_xs", "bf16"]
 
     static func file(_ name: String) -> URL { root.appendingPathComponent("\(name)/model.gguf") }
 
@@ -47,8 +47,19 @@ struct GGUFModelTests {
 
     @Test("the fast kernels are no further from the oracle than llama.cpp is", arguments: cases)
     func fastKernelsAgainstLlamaCpp(_ name: String) throws {
-        let model = try GLM4MoEModel(directory: Self.file(name), backend: CPUBackend(threads: 2))
-        let oracle = try Self.logits(name, "oracle.json"), llama = try Self.logits(name, "llama_cpp.json")
+        try Self.againstLlamaCpp(name, backend: CPUBackend(threads: 2))
+    }
+
+    /// `--dtype bfloat16` on the BF16 file: bf16 activations on vdpbf16ps, as llama.cpp's BF16
+    /// path computes (on a CPU without AVX512-BF16 both are the f32 path, and the bar still holds).
+    @Test("bf16 activations on the BF16 file are no further from the oracle than llama.cpp's")
+    func bf16ActivationsAgainstLlamaCpp() throws {
+        try Self.againstLlamaCpp("bf16", backend: CPUBackend(threads: 2, precision: .bfloat16))
+    }
+
+    static func againstLlamaCpp(_ name: String, backend: CPUBackend) throws {
+        let model = try GLM4MoEModel(directory: file(name), backend: backend)
+        let oracle = try logits(name, "oracle.json"), llama = try logits(name, "llama_cpp.json")
         var ours: [[Float]] = [], theirs: [[Float]] = [], reference: [[Float]] = []
         for (o, l) in zip(oracle.sequences, llama.sequences) {
             #expect(o.tokens == l.tokens)
@@ -56,7 +67,7 @@ struct GGUFModelTests {
             theirs += l.logits
             reference += o.logits
         }
-        let (ourKL, ourTop1) = Self.divergence(reference, ours), (theirKL, theirTop1) = Self.divergence(reference, theirs)
+        let (ourKL, ourTop1) = divergence(reference, ours), (theirKL, theirTop1) = divergence(reference, theirs)
         // KL at most 1.5× llama.cpp's (issue 20's bar).
         #expect(ourKL <= 1.5 * theirKL + 1e-9, "\(name): KL \(ourKL) vs llama.cpp \(theirKL)")
         // Top-1: int8 activations (ours and llama.cpp's alike) flip only near-ties of the oracle.

@@ -8,7 +8,8 @@
 //         Sources/CKernels/matmul.c Sources/CKernels/quant_dot.c Sources/CKernels/dequantize.c \
 //         Sources/CKernels/pool.c Sources/CKernels/bf16_dot.c -lpthread -lm
 // Usage: kernel_rate [threads=2] [tokens=1] [rows=1408] [cols=2048] [mib=1024] [types=all]
-// (bf16dot: bf16 weights with GLM_PRECISION_BF16, the vdpbf16ps path where the CPU has it)
+// (bf16dot, fp8dot: bf16 and 128-block FP8 weights with GLM_PRECISION_BF16, the vdpbf16ps path
+// where the CPU has it)
 // Block data are random bytes with their f16 scale fields set to 2^-7, so every code pattern
 // occurs and no value is a NaN, an infinity or a subnormal.
 
@@ -29,7 +30,7 @@ typedef struct { const char *name; int32_t dtype; int elements, bytes; int scale
 
 static const type_info types[] = {
     {"bf16", GLM_DTYPE_BF16, 1, 2, {-1, -1}},     {"bf16dot", GLM_DTYPE_BF16, 1, 2, {-1, -1}, GLM_PRECISION_BF16},
-    {"fp8", GLM_DTYPE_F8E4M3, 1, 1, {-1, -1}},
+    {"fp8", GLM_DTYPE_F8E4M3, 1, 1, {-1, -1}},    {"fp8dot", GLM_DTYPE_F8E4M3, 1, 1, {-1, -1}, GLM_PRECISION_BF16},
     {"q8_0", GLM_DTYPE_Q8_0, 32, 34, {0, -1}},    {"q4_0", GLM_DTYPE_Q4_0, 32, 18, {0, -1}},
     {"q5_0", GLM_DTYPE_Q5_0, 32, 22, {0, -1}},    {"q4_k", GLM_DTYPE_Q4_K, 256, 144, {0, 2}},
     {"q5_k", GLM_DTYPE_Q5_K, 256, 176, {0, 2}},   {"q6_k", GLM_DTYPE_Q6_K, 256, 210, {208, -1}},

@@ -3,6 +3,7 @@
 
     Tools/bench/work/venv/bin/python Tools/gguf/make_fixtures.py            # everything
     Tools/bench/work/venv/bin/python Tools/gguf/make_fixtures.py --only quants,vocab
+    Tools/bench/work/venv/bin/python Tools/gguf/make_fixtures.py --only models --model-types bf16
     Tools/bench/work/venv/bin/python Tools/gguf/make_fixtures.py --work /tmp/gguf-work --keep-work
 
 Writes Tests/Fixtures/gguf/:
@@ -296,7 +297,7 @@ SEQ_LENGTHS = (7, 4, 11)
 MODEL_TYPES = [  # folder, llama_ftype name (None: the converter's f32 output)
     ("f32", None), ("q8_0", "LLAMA_FTYPE_MOSTLY_Q8_0"), ("q4_0", "LLAMA_FTYPE_MOSTLY_Q4_0"),
     ("q4_k_m", "LLAMA_FTYPE_MOSTLY_Q4_K_M"), ("q6_k", "LLAMA_FTYPE_MOSTLY_Q6_K"),
-    ("iq4_xs", "LLAMA_FTYPE_MOSTLY_IQ4_XS"),
+    ("iq4_xs", "LLAMA_FTYPE_MOSTLY_IQ4_XS"), ("bf16", "LLAMA_FTYPE_MOSTLY_BF16"),
 ]
 
 # init: std = gain / sqrt(fan_in) for matrices (fan_in 256 -> 0.1 for gain 1.6)
@@ -714,11 +715,14 @@ def field_value(f, max_list=8):
     return bool(v) if tp == VT.BOOL else v
 
 
-def make_models(out: Path, work: Path, llama_src: Path):
+def make_models(out: Path, work: Path, llama_src: Path, folders: list[str] | None = None):
+    """Every model folder, or only `folders` (the others, and their MANIFEST cases, are kept)."""
     mdir = out / "models"
-    if mdir.exists():
+    if folders is None and mdir.exists():
         shutil.rmtree(mdir)
-    mdir.mkdir(parents=True)
+    mdir.mkdir(parents=True, exist_ok=True)
+    old_manifest = out / "MANIFEST.json"
+    kept = json.loads(old_manifest.read_text()).get("models", {}).get("cases", {}) if folders and old_manifest.exists() else {}
     torch.use_deterministic_algorithms(True)
 
     # a deterministic seed search: every expert (main MoE layer and MTP layer) is picked by some token
@@ -741,9 +745,13 @@ def make_models(out: Path, work: Path, llama_src: Path):
     f32_path = work / "glm4moe-tiny-f32.gguf"
     run_converter(llama_src, ["--outtype", "f32", "--outfile", f32_path, hf_dir], force_pre="glm4")
 
-    cases = {}
+    cases = {k: v for k, v in kept.items() if k not in folders} if folders else {}
     for folder, ftype in MODEL_TYPES:
+        if folders and folder not in folders:
+            continue
         d = mdir / folder
+        if d.exists():
+            shutil.rmtree(d)
         d.mkdir(parents=True)
         gpath = d / "model.gguf"
         if ftype is None:
@@ -805,7 +813,8 @@ def make_models(out: Path, work: Path, llama_src: Path):
             assert m["kl_mean"] < 1e-5 and m["top1_agreement"] == 1.0, f"f32: llama.cpp disagrees with the oracle: {m}"
             assert m32["kl_mean"] < 1e-9 and m32["max_abs_logit_diff"] < 1e-4, f"f32 (f32 kv): {m32}"
 
-    rd = gguf.GGUFReader(str(mdir / "f32" / "model.gguf"))
+    rd = gguf.GGUFReader(str(f32_path))
+    cases = {folder: cases[folder] for folder, _ in MODEL_TYPES if folder in cases}
     return {
         "hf_config": "models/hf_config.json",
         "seed": seed,
@@ -992,6 +1001,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--only", default="quants,models,vocab", help="comma-separated subset of quants,models,vocab")
+    ap.add_argument("--model-types", help="with models: only these comma-separated folders of MODEL_TYPES "
+                    "(e.g. bf16); the other folders and their MANIFEST cases stay as they are")
     ap.add_argument("--llama-src", type=Path, default=Path(os.environ.get("LLAMA_CPP_SRC", DEFAULT_LLAMA_SRC)))
     ap.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
     ap.add_argument("--keep-work", action="store_true")
@@ -1009,7 +1020,9 @@ def main(argv=None):
         if "quants" in only:
             sections["quants"] = make_quants(a.out, GGML())
         if "models" in only:
-            sections["models"] = make_models(a.out, work, a.llama_src)
+            folders = [x for x in a.model_types.split(",") if x] if a.model_types else None
+            assert not folders or set(folders) <= {f for f, _ in MODEL_TYPES}, f"unknown model type in {folders}"
+            sections["models"] = make_models(a.out, work, a.llama_src, folders)
         if "vocab" in only:
             sections["vocab"] = make_vocab(a.out, work, a.llama_src)
     finally:
