@@ -271,8 +271,8 @@ INLINE512 __m512 load16_full(const void *base, int64_t i, int32_t dtype) {
 }
 
 /// Two weight rows (f32, bf16 or f16) against `nt` tokens at once; `nt` and `dtype` are
-/// constants at each call site so the accumulators stay in registers. FP8 takes `fp8_row_dot`
-/// (the scale arguments are for the AVX2 kernels' signature).
+/// constants at each call site so the accumulators stay in registers. FP8 takes
+/// `fp8_gemv_rows_avx512` (the scale arguments are for the AVX2 kernels' signature).
 INLINE512 void gemv2(const void *r0p, const void *r1p, int32_t dtype, int64_t cols, const float *x,
                      int64_t ldx, int nt, float out[2][GEMV_GROUP], const float *s0, const float *s1, int64_t block) {
     (void)s0, (void)s1, (void)block;
@@ -426,8 +426,8 @@ INLINE512 void fp8_block_dot(const uint8_t *w, int64_t n, float scale, const flo
 /// FP8 rows in tiles of FP8_ROW_TILE: for each scale block (or FP8_SPAN columns under one row
 /// scale), every row of the tile takes the tokens' block of x while it is in L1 (eight tokens'
 /// whole rows are 64 KiB at 2,048 columns, more than L1, and would stream from L2 for every
-/// row). Where x fits L1 anyway, rows go one at a time. Sums per (row, token) run in the same order for any number of tokens, so a token's
-/// result does not depend on its batch.
+/// row). Where x fits L1 anyway, rows go one at a time. Sums per (row, token) run in the same
+/// order for any number of tokens and any tiling, so a token's result does not depend on its batch.
 AVX512 static void fp8_gemv_rows_avx512(const glm_matrix *w, const float *x, int64_t tokens, int64_t ldx,
                                         float *y, int64_t ldy, const float *bias, int64_t r0, int64_t r1) {
     __attribute__((aligned(64))) float acc[FP8_ROW_TILE][GEMV_GROUP][16];

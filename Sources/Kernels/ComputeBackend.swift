@@ -69,12 +69,13 @@ public protocol ComputeBackend: Sendable {
                    kCache: UnsafePointer<Float>, vCache: UnsafePointer<Float>)
 }
 
-/// How products with bf16 weights treat their activations.
+/// How products with bf16 and FP8 weights treat their activations.
 public enum MatmulPrecision: String, Sendable, CaseIterable {
     /// Activations stay f32: the exact path, matching the reference backend. The default.
     case float32
     /// Activations are rounded to bf16 and multiplied with vdpbf16ps (sums in f32), as llama.cpp's
-    /// BF16 path does; on a CPU without AVX512-BF16 this is `float32`.
+    /// BF16 path does; FP8 weights are widened to bf16 exactly (with AVX512-VBMI). On a CPU
+    /// without AVX512-BF16 this is `float32`.
     case bfloat16
 }
 
@@ -97,7 +98,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     /// Whether this CPU has the vdpbf16ps path that `.bfloat16` selects.
     public static var hasBF16Dot: Bool { glm_bf16_dot_available() != 0 }
 
-    /// Whether bf16-weight products take vdpbf16ps here.
+    /// Whether bf16- and FP8-weight products take vdpbf16ps here.
     public var usesBF16Dot: Bool { precision == .bfloat16 && CPUBackend.hasBF16Dot }
 
     public func matmulBatch(_ items: [MatmulItem]) {

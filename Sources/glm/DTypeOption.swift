@@ -2,14 +2,15 @@ import ArgumentParser
 import Kernels
 
 /// SGLang's `--dtype`: the activation type of the products. `auto` keeps the exact f32 path;
-/// `bfloat16` rounds activations to bf16 for bf16 weights and multiplies them with vdpbf16ps,
-/// as llama.cpp's BF16 path does.
+/// `bfloat16` rounds activations to bf16 for bf16 and FP8 weights and multiplies them with
+/// vdpbf16ps, as llama.cpp's BF16 path does.
 enum DTypeOption: String, ExpressibleByArgument, CaseIterable {
     case auto, half, float16, bfloat16, float, float32
 
     static let help = ArgumentHelp(
-        "Activation dtype (SGLang's --dtype): auto or float32 (f32, exact), bfloat16 (bf16 activations for bf16 weights, "
-            + "vdpbf16ps on CPUs with AVX512-BF16; faster prefill, not bit-exact), float16/half (computed as f32).",
+        "Activation dtype (SGLang's --dtype): auto or float32 (f32, exact), bfloat16 (bf16 activations for bf16 and FP8 "
+            + "weights, vdpbf16ps on CPUs with AVX512-BF16; faster prefill on AMD Zen 4, not bit-exact), float16/half "
+            + "(computed as f32).",
         valueName: "dtype")
 
     var precision: MatmulPrecision { self == .bfloat16 ? .bfloat16 : .float32 }

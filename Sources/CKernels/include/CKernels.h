@@ -66,9 +66,10 @@ void glm_matmul(glm_pool *pool, const glm_matrix *w, const float *x, int64_t tok
                 float *y, int64_t ldy, const float *bias);
 
 /// How a product multiplies. F32: activations stay f32 (the exact path, the default).
-/// BF16: for bf16 weights on a CPU with AVX512-BF16, activations are rounded to bf16 (nearest
-/// even, subnormals to zero) and multiplied with vdpbf16ps, sums in f32; any other weight or
-/// CPU takes the f32 path.
+/// BF16: for bf16 weights on a CPU with AVX512-BF16 (and FP8 weights where it also has
+/// AVX512-VBMI, their scale blocks a multiple of 64 wide), activations are rounded to bf16
+/// (nearest even, subnormals to zero) and multiplied with vdpbf16ps, sums in f32; any other
+/// weight or CPU takes the f32 path.
 enum { GLM_PRECISION_F32 = 0, GLM_PRECISION_BF16 = 1 };
 
 /// One product of a batch: y = x · Wᵀ (+ bias), as in `glm_matmul`.
@@ -109,7 +110,8 @@ void glm_attention(glm_pool *pool, const float *q, float *out, int64_t tokens, i
 
 /// The instruction set the kernels use on this CPU: "avx512", "avx2" or "portable".
 const char *glm_kernel_isa(void);
-/// Whether GLM_PRECISION_BF16 takes vdpbf16ps on this CPU (for bf16 weights).
+/// Whether GLM_PRECISION_BF16 takes vdpbf16ps on this CPU (for bf16 weights; FP8 weights also
+/// need AVX512-VBMI).
 int32_t glm_bf16_dot_available(void);
 /// Forces the portable path for products and attention called from this thread (for parity
 /// tests); returns the previous setting.
