@@ -395,22 +395,61 @@ QD_INLINE void QD_FN(dot_q6k_512)(const uint8_t *w, const glm_q8_row *x, int nt,
     }
     for (int t = 0; t < nt; t++) out[t] = _mm512_reduce_add_ps(acc[t]);
 }
+/// The signed 32-weight formats (Q4_0, Q5_0, Q8_0, IQ4_NL), two blocks per 512-bit step: the
+/// codes of `legacy_unpack`, |w| against the activations negated where w < 0 (vpmovb2m and a
+/// masked subtract), one vpdpbusd (lanes 0–7 the first block, 8–15 the second), then per token
+/// one multiply by the blocks' activation scales and one FMA by their weight scales. One token
+/// streaming its weights was instruction-bound on the 256-bit loop (BENCHMARKS.md §5). An odd
+/// last block takes the 256-bit step.
+QD_INLINE void QD_FN(dot_legacy_512)(const uint8_t *w, const glm_q8_row *x, int nt, int64_t n, int kind, int bytes,
+                                     float *out) {
+    __m512 acc[QD_TOKENS];
+    float tail[QD_TOKENS];
+    for (int t = 0; t < nt; t++) { acc[t] = _mm512_setzero_ps(); tail[t] = 0; }
+    const __m512i spread = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    int64_t blocks = n / 32, b = 0;
+    for (; b + 2 <= blocks; b += 2, w += 2 * bytes) {
+        QD_FN(legacy_codes) c0 = QD_FN(legacy_unpack)(w, kind), c1 = QD_FN(legacy_unpack)(w + bytes, kind);
+        __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(c0.sign), c1.sign, 1);
+        __m512i magnitude = _mm512_abs_epi8(v);
+        __mmask64 negative = _mm512_movepi8_mask(v);
+        __m512 dw = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(c0.d), _mm512_set1_ps(c1.d));
+        for (int t = 0; t < nt; t++) {
+            __m512i a = _mm512_loadu_si512((const void *)(x[t].qs + 32 * b));
+            a = _mm512_mask_sub_epi8(a, negative, _mm512_setzero_si512(), a);
+            __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), magnitude, a);
+            __m128 pair = _mm_castpd_ps(_mm_load_sd((const double *)(x[t].d + b)));
+            __m512 dx = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(pair));
+            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot), dx), dw, acc[t]);
+        }
+    }
+    if (b < blocks) {
+        QD_FN(legacy_codes) c = QD_FN(legacy_unpack)(w, kind);
+        for (int t = 0; t < nt; t++) {
+            __m256i dot = QD_FN(dot4)(c.magnitude, _mm256_sign_epi8(QD_FN(load)(x[t].qs + 32 * b), c.sign));
+            tail[t] = QD_FN(hsum)(_mm256_mul_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(c.d * x[t].d[b])));
+        }
+    }
+    for (int t = 0; t < nt; t++) out[t] = _mm512_reduce_add_ps(acc[t]) + tail[t];
+}
 #define QD_DOT_Q45K(NT, FIVE) QD_FN(dot_q45k_512)(w, x, NT, n, FIVE, out)
 #define QD_DOT_Q6K(NT) QD_FN(dot_q6k_512)(w, x, NT, n, out)
+#define QD_DOT_SIGNED(NT, KIND, BYTES) QD_FN(dot_legacy_512)(w, x, NT, n, KIND, BYTES, out)
 #else
 #define QD_DOT_Q45K(NT, FIVE) QD_FN(dot_q45k)(w, x, NT, n, FIVE, out)
 #define QD_DOT_Q6K(NT) QD_FN(dot_q6k)(w, x, NT, n, out)
+#define QD_DOT_SIGNED(NT, KIND, BYTES) QD_FN(dot_legacy)(w, x, NT, n, KIND, BYTES, out)
 #endif
 
 /// One format for `NT` tokens (a constant).
 #define QD_DISPATCH(NT)                                                                              \
     switch (dtype) {                                                                                 \
-    case GLM_DTYPE_Q4_0: QD_FN(dot_legacy)(w, x, NT, n, 0, 18, out); return;                         \
+    case GLM_DTYPE_Q4_0: QD_DOT_SIGNED(NT, 0, 18); return;                                           \
     case GLM_DTYPE_Q4_1: QD_FN(dot_legacy)(w, x, NT, n, 1, 20, out); return;                         \
-    case GLM_DTYPE_Q5_0: QD_FN(dot_legacy)(w, x, NT, n, 2, 22, out); return;                         \
+    case GLM_DTYPE_Q5_0: QD_DOT_SIGNED(NT, 2, 22); return;                                           \
     case GLM_DTYPE_Q5_1: QD_FN(dot_legacy)(w, x, NT, n, 3, 24, out); return;                         \
-    case GLM_DTYPE_Q8_0: QD_FN(dot_legacy)(w, x, NT, n, 4, 34, out); return;                         \
-    case GLM_DTYPE_IQ4_NL: QD_FN(dot_legacy)(w, x, NT, n, 5, 18, out); return;                       \
+    case GLM_DTYPE_Q8_0: QD_DOT_SIGNED(NT, 4, 34); return;                                           \
+    case GLM_DTYPE_IQ4_NL: QD_DOT_SIGNED(NT, 5, 18); return;                                         \
     case GLM_DTYPE_Q4_K: QD_DOT_Q45K(NT, 0); return;                                                 \
     case GLM_DTYPE_Q5_K: QD_DOT_Q45K(NT, 1); return;                                                 \
     case GLM_DTYPE_Q6_K: QD_DOT_Q6K(NT); return;                                                     \
@@ -436,6 +475,7 @@ QD_FUNC void QD_FN(qdot)(int32_t dtype, const void *row, const glm_q8_row *x, in
 #undef QD_DISPATCH
 #undef QD_DOT_Q45K
 #undef QD_DOT_Q6K
+#undef QD_DOT_SIGNED
 #undef QD_TOKENS
 #undef QD_CAT2
 #undef QD_CAT
