@@ -6,6 +6,7 @@
 // FP8 E4M3 weights widen to bf16 exactly (every E4M3 value is a bf16 normal) and their scales
 // multiply each scale block's f32 sums, so they read half of bf16's bytes for the same products.
 #include "bf16_dot.h"
+#include "activation_buffer.h"
 #include "prefetch.h"
 #include <math.h>
 #include <pthread.h>
@@ -89,7 +90,7 @@ static inline uint16_t bf16_round(float f) {
 }
 
 static uint16_t *alloc_bf16(int64_t count) {
-    return aligned_alloc(64, (((size_t)count * 2 + 63) / 64) * 64);
+    return activation_buffer((size_t)count * 2);
 }
 
 uint16_t *bf16_round_rows(const float *x, int64_t tokens, int64_t ldx, int64_t cols) {

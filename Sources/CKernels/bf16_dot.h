@@ -15,7 +15,8 @@ int bf16_dot_cpu(void);
 /// vpermi2b, so AVX512-VBMI too) with no scales, per-row scales or blocks a multiple of 64 wide.
 int bf16_dot_takes(const glm_matrix *w);
 
-/// x [tokens, ldx] rounded to bf16 rows of `cols` values, row stride `cols` (gemv regime).
+/// x [tokens, ldx] rounded to bf16 rows of `cols` values, row stride `cols` (gemv regime); this
+/// and `bf16_pack_transposed` return an `activation_buffer`.
 uint16_t *bf16_round_rows(const float *x, int64_t tokens, int64_t ldx, int64_t cols);
 
 /// Xᵀ in 16-token vectors of column pairs: [ceil(tokens/16)][ceil(cols/2)][16][2] bf16,

@@ -11,6 +11,7 @@
 // Each has an AVX-512 and an AVX2 version, chosen at run time, and a portable one.
 // Most time in a forward pass is spent in these two loops.
 #include "CKernels.h"
+#include "activation_buffer.h"
 #include "bf16_dot.h"
 #include "block_formats.h"
 #include "prefetch.h"
@@ -29,7 +30,7 @@
 // wins). GEMV_GROUP: tokens per register block of the gemv kernel. With AVX2 the gemm wins from 9
 // tokens (bench checkpoint, 16 streams, two threads: a decode step 0.39 s against 0.44 s).
 enum { GEMV_MAX_TOKENS = 16, GEMV_MAX_TOKENS_AVX2 = 8, GEMV_GROUP = 8, PANEL = 48, TILE_R = 12, QDOT_ROW_TILE = 8,
-       FP8_ROW_TILE = 8, FP8_SPAN = 128, PREFETCH_ROWS = 8 };
+       FP8_ROW_TILE = 8, FP8_SPAN = 128, PREFETCH_ROWS = 8, KQUANT_GEMM_TOKENS = 128 };
 
 // MARK: - Scalar conversions
 
@@ -68,6 +69,10 @@ void glm_convert_to_f32(const void *src, int32_t dtype, int64_t count, float *ou
 }
 
 static inline int is_block_format(int32_t dtype) { return dtype >= GLM_DTYPE_Q4_0; }
+
+/// The super-block formats whose rows the AVX-512 gemm widens in SIMD (`widen_kquant_row`), so that
+/// KQUANT_GEMM_TOKENS tokens or more take the f32 tile product instead of the int8 gemv.
+static inline int takes_kquant_gemm(int32_t dtype) { return dtype == GLM_DTYPE_Q4_K || dtype == GLM_DTYPE_Q6_K; }
 
 /// Where row `row` of `w` starts.
 static inline const char *row_start(const glm_matrix *w, int64_t row) {
@@ -518,12 +523,66 @@ AVX512 static void tile_dispatch(const float *wp, int64_t ldw, int64_t cols, con
     }
 }
 
+/// 16 codes (bytes, unsigned) minus `offset`, times `scale`, minus `minimum`, as f32: the scalar
+/// dequantiser's operations in its order (one product, then one difference), so the bits match.
+INLINE512 void store_dequantised16(__m128i codes, int offset, float scale, float minimum, float *out) {
+    __m512 q = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(codes), _mm512_set1_epi32(offset)));
+    _mm512_storeu_ps(out, _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(scale), q), _mm512_set1_ps(minimum)));
+}
+
+/// One row of Q4_K or Q6_K to f32 for the gemm panels, bit for bit what `glm_dequantize` gives
+/// (the layouts of ../shared/spec/gguf.md §4). The scalar loop was slower than the whole tile
+/// product at prefill lengths.
+INLINE512 void widen_kquant_row(const uint8_t *b, int32_t dtype, int64_t cols, float *y) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(3);
+    for (int64_t i = 0; i < cols; i += 256, y += 256) {
+        if (dtype == GLM_DTYPE_Q4_K) {
+            float d = f16_at(b), dmin = f16_at(b + 2);
+            uint8_t sc[8], m[8];
+            k4_scales(b + 4, sc, m);
+            for (int c = 0; c < 4; c++) {
+                __m256i bytes = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * c));
+                __m256i codes[2] = {_mm256_and_si256(bytes, low4), _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4)};
+                for (int h = 0; h < 2; h++) {
+                    int sub = 2 * c + h;
+                    float d1 = d * (float)sc[sub], m1 = dmin * (float)m[sub];
+                    store_dequantised16(_mm256_castsi256_si128(codes[h]), 0, d1, m1, y + 32 * sub);
+                    store_dequantised16(_mm256_extracti128_si256(codes[h], 1), 0, d1, m1, y + 32 * sub + 16);
+                }
+            }
+            b += 144;
+        } else {
+            const int8_t *scales = (const int8_t *)(b + 192);
+            float d = f16_at(b + 208);
+            for (int n = 0; n < 2; n++) {
+                __m256i l0 = _mm256_loadu_si256((const __m256i *)(b + 64 * n));
+                __m256i l1 = _mm256_loadu_si256((const __m256i *)(b + 64 * n + 32));
+                __m256i high = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * n));
+                for (int quarter = 0; quarter < 4; quarter++) {
+                    __m256i low = quarter & 1 ? l1 : l0;
+                    if (quarter >= 2) low = _mm256_srli_epi16(low, 4);
+                    __m256i h2 = _mm256_and_si256(_mm256_srli_epi16(high, 2 * quarter), two);
+                    __m256i codes = _mm256_or_si256(_mm256_and_si256(low, low4), _mm256_slli_epi16(h2, 4));
+                    int first = 128 * n + 32 * quarter;
+                    store_dequantised16(_mm256_castsi256_si128(codes), 32, d * (float)scales[first / 16], 0, y + first);
+                    store_dequantised16(_mm256_extracti128_si256(codes, 1), 32, d * (float)scales[first / 16 + 1], 0, y + first + 16);
+                }
+            }
+            b += 210;
+        }
+    }
+}
+
 AVX512 static void gemm_panel_avx512(const glm_matrix *w, const float *xt, int64_t tokens, float *y, int64_t ldy,
                                      const float *bias, int64_t r0, int64_t rows) {
     // Rows are padded by one cache line so the TILE_R broadcast streams don't alias in L1.
     int64_t cols = w->cols, ldw = cols + 16, vectors = (tokens + 15) / 16;
     float *wp = thread_scratch((size_t)(rows * ldw));
-    widen_rows_avx2(w, r0, rows, wp, ldw);
+    if (takes_kquant_gemm(w->dtype)) {
+        for (int64_t r = 0; r < rows; r++) widen_kquant_row((const uint8_t *)row_start(w, r0 + r), w->dtype, cols, wp + r * ldw);
+    } else {
+        widen_rows_avx2(w, r0, rows, wp, ldw);
+    }
     float out[TILE_R * 32];
     for (int64_t v = 0; v < vectors; v += 2) {
         int nv = vectors - v >= 2 ? 2 : 1;
@@ -777,7 +836,7 @@ AVX2 static void gemm_panel_avx2(const glm_matrix *w, const float *xt, int64_t t
 /// Xᵀ in 16-token vectors: [ceil(tokens/16)][cols][16], zero-padded past the last token.
 static float *pack_transposed(const float *x, int64_t tokens, int64_t ldx, int64_t cols) {
     int64_t vectors = (tokens + 15) / 16;
-    float *xt = aligned_alloc(64, (size_t)(vectors * cols * 16) * sizeof(float));
+    float *xt = activation_buffer((size_t)(vectors * cols * 16) * sizeof(float));
     for (int64_t v = 0; v < vectors; v++) {
         float *dst = xt + v * cols * 16;
         for (int i = 0; i < 16; i++) {
@@ -854,7 +913,7 @@ static void gemv_rows_quantised(const matmul_job *job, int64_t r0, int64_t r1) {
 static void quantise_activations(matmul_job *job) {
     int64_t n = job->w->cols, bytes = (glm_q8_row_bytes(n) + 63) & ~(int64_t)63;
     size_t total = (size_t)(job->tokens * bytes) + (((size_t)job->tokens * sizeof(glm_q8_row) + 63) & ~(size_t)63);
-    char *buffer = aligned_alloc(64, total);
+    char *buffer = activation_buffer(total);
     glm_q8_row *rows = (glm_q8_row *)(buffer + job->tokens * bytes);
     int64_t block = block_elements(job->w->dtype);
     for (int64_t t = 0; t < job->tokens; t++) rows[t] = glm_quantize_q8(job->x + t * job->ldx, n, block, job->qdot_isa, buffer + t * bytes);
@@ -977,7 +1036,8 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
         if (it->tokens > 0 && it->w->rows > 0) {
             // The super-block formats stay int8 at every token count: their f32 panels must unpack
             // scales per row and ran at a third of the int8 rate (BENCHMARKS.md §5, kernel_rate).
-            int super_block = is_block_format(it->w->dtype) && block_elements(it->w->dtype) == 256;
+            int super_block = is_block_format(it->w->dtype) && block_elements(it->w->dtype) == 256 &&
+                              !(isa == ISA_AVX512 && takes_kquant_gemm(it->w->dtype) && it->tokens >= KQUANT_GEMM_TOKENS);
             job->gemv = super_block || (it->tokens <= (isa == ISA_AVX512 ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
                                         (it->w->dtype != GLM_DTYPE_F8E4M3 || fp8_gemv_ok(it->w)));
             prepare_activations(jobs, job);
@@ -996,7 +1056,7 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
     }
     batch_job batch = {jobs, count, first_task};
     glm_pool_run(pool, first_task[count], batch_task, &batch);
-    for (int64_t i = 0; i < count; i++) free(jobs[i].owned);
+    for (int64_t i = 0; i < count; i++) activation_buffer_free(jobs[i].owned);
     free(jobs);
     free(first_task);
 }

@@ -127,7 +127,9 @@ struct KernelParityTests {
     /// must match.
     func checkBlockFormat(_ m: Matrix, tokens: Int, bias: Bool, label: String) {
         let w = m.matrix
-        guard tokens <= 8 || w.dtype.blockElements == 256 else { return check(m, tokens: tokens, bias: bias, label: label) }
+        // Q4_K and Q6_K take the f32 gemm from 128 tokens on AVX-512 (their rows widened in SIMD).
+        let kquantGemm = tokens >= 128 && CPUBackend.isa == "avx512" && [DType.q4_K, .q6_K].contains(w.dtype)
+        guard (tokens <= 8 || w.dtype.blockElements == 256) && !kquantGemm else { return check(m, tokens: tokens, bias: bias, label: label) }
         var rng = SplitMix(7)
         let x = (0..<tokens * w.cols).map { _ in rng.float() }
         let b = bias ? FloatVector((0..<w.rows).map { _ in rng.float() }) : nil
@@ -166,7 +168,7 @@ struct KernelParityTests {
             for force in [0, 1] {  // the widest ISA, then AVX2 (portable is the comparison inside)
                 let avx2 = glm_force_avx2(Int32(force))
                 defer { glm_force_avx2(avx2) }
-                for tokens in [1, 2, 5, 8, 17, 20] {
+                for tokens in [1, 2, 5, 8, 17, 20] + (n == 256 ? [130] : []) {
                     checkBlockFormat(m, tokens: tokens, bias: tokens % 2 == 1, label: "\(dtype) \(shape) \(CPUBackend.isa)")
                 }
             }
