@@ -1034,8 +1034,10 @@ void glm_matmul_batch(glm_pool *pool, const glm_matmul_item *items, int64_t coun
                             .bf16 = bf16_ok && it->precision == GLM_PRECISION_BF16 && bf16_dot_takes(it->w)};
         if (it->w->dtype == GLM_DTYPE_F8E4M3) pthread_once(&fp8_once, fp8_init);
         if (it->tokens > 0 && it->w->rows > 0) {
-            // The super-block formats stay int8 at every token count: their f32 panels must unpack
-            // scales per row and ran at a third of the int8 rate (BENCHMARKS.md §5, kernel_rate).
+            // The super-block formats stay int8 at every token count, where their panels would be
+            // widened by the scalar dequantiser (a third of the int8 rate, BENCHMARKS.md §5); Q4_K
+            // and Q6_K on AVX-512 are widened in SIMD and take the f32 tiles from
+            // KQUANT_GEMM_TOKENS (kernel_rate: 1.15–1.3× the int8 rate at 128–512 tokens).
             int super_block = is_block_format(it->w->dtype) && block_elements(it->w->dtype) == 256 &&
                               !(isa == ISA_AVX512 && takes_kquant_gemm(it->w->dtype) && it->tokens >= KQUANT_GEMM_TOKENS);
             job->gemv = super_block || (it->tokens <= (isa == ISA_AVX512 ? GEMV_MAX_TOKENS : GEMV_MAX_TOKENS_AVX2) &&
