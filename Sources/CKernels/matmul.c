@@ -30,7 +30,7 @@
 // wins). GEMV_GROUP: tokens per register block of the gemv kernel. With AVX2 the gemm wins from 9
 // tokens (bench checkpoint, 16 streams, two threads: a decode step 0.39 s against 0.44 s).
 enum { GEMV_MAX_TOKENS = 16, GEMV_MAX_TOKENS_AVX2 = 8, GEMV_GROUP = 8, PANEL = 48, TILE_R = 12, QDOT_ROW_TILE = 8,
-       FP8_ROW_TILE = 8, FP8_SPAN = 128, PREFETCH_ROWS = 8, KQUANT_GEMM_TOKENS = 128 };
+       FP8_ROW_TILE = 8, FP8_SPAN = 128, PREFETCH_ROWS = 8, PREFETCH_MAX_TOKENS = 4, KQUANT_GEMM_TOKENS = 128 };
 
 // MARK: - Scalar conversions
 
@@ -877,7 +877,9 @@ enum { ISA_PORTABLE, ISA_AVX2, ISA_AVX512 };
 /// Before row r is dotted: the row PREFETCH_ROWS rows ahead into L2, one prefetch per 64-byte
 /// line. The int8 kernels compute hard while they stream, and with the hardware prefetchers
 /// alone one token read Q4_K at 10–12 GB/s of weights on two Xeon threads against 15–17 with
-/// this (kernel_rate, BENCHMARKS.md §5).
+/// this (kernel_rate, BENCHMARKS.md §5). Only for up to PREFETCH_MAX_TOKENS tokens: with more,
+/// each row takes long enough for the hardware prefetchers, and the prefetches waited for fill
+/// buffers (6 % of a 16-stream run's samples under `perf record -e cpu-clock`).
 static inline void prefetch_rows_ahead(const glm_matrix *w, int64_t r) {
 #if defined(__x86_64__)
     if (r + PREFETCH_ROWS >= w->rows) return;
@@ -900,7 +902,7 @@ static void gemv_rows_quantised(const matmul_job *job, int64_t r0, int64_t r1) {
         for (int64_t t0 = 0; t0 < job->tokens; t0 += GLM_QDOT_TOKENS) {
             int nt = job->tokens - t0 < GLM_QDOT_TOKENS ? (int)(job->tokens - t0) : GLM_QDOT_TOKENS;
             for (int64_t r = tile; r < tile_end; r++) {
-                if (t0 == 0) prefetch_rows_ahead(w, r);
+                if (t0 == 0 && job->tokens <= PREFETCH_MAX_TOKENS) prefetch_rows_ahead(w, r);
                 glm_qdot(w->dtype, row_start(w, r), &job->q8[t0], nt, w->cols, job->qdot_isa, out);
                 float b = job->bias ? job->bias[r] : 0.0f;
                 for (int t = 0; t < nt; t++) job->y[(t0 + t) * job->ldy + r] = out[t] + b;
