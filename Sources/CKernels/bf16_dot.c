@@ -7,6 +7,7 @@
 // multiply each scale block's f32 sums, so they read half of bf16's bytes for the same products.
 #include "bf16_dot.h"
 #include "activation_buffer.h"
+#include "fp8_scales.h"
 #include "prefetch.h"
 #include <math.h>
 #include <pthread.h>
@@ -49,18 +50,6 @@ int bf16_dot_takes(const glm_matrix *w) {
     if (!bf16_dot_cpu()) return 0;
     if (w->dtype == GLM_DTYPE_BF16) return 1;
     return w->dtype == GLM_DTYPE_F8E4M3 && vbmi_cpu() && (!w->block_scale || w->block % 64 == 0);
-}
-
-/// Row r's FP8 scales: column c takes scales[c / *block] (one block of the whole row for
-/// per-row scales or none).
-static const float *row_scales(const glm_matrix *w, int64_t r, int64_t *block) {
-    static const float one = 1.0f;
-    if (w->block_scale) {
-        *block = w->block;
-        return w->block_scale + (r / w->block) * ((w->cols + w->block - 1) / w->block);
-    }
-    *block = w->cols;
-    return w->row_scale ? w->row_scale + r : &one;
 }
 
 /// The bf16 bits of the 128 E4M3 magnitudes (code 127 is NaN), split into high and low bytes
@@ -243,7 +232,8 @@ FP8_WIDEN static void fp8_gemv_rows(const glm_matrix *w, const uint16_t *xb, int
     float out[FP8_GROUP];
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)w->data + r * cols;
-        const float *scales = row_scales(w, r, &block);
+        const float *scales;
+        fp8_scales(w, r, &scales, &block);
         for (int64_t t0 = 0; t0 < tokens; t0 += FP8_GROUP) {
             int nt = tokens - t0 < FP8_GROUP ? (int)(tokens - t0) : FP8_GROUP;
             switch (nt) { FP8_CASE(1) FP8_CASE(2) FP8_CASE(3) FP8_CASE(4) }
@@ -337,7 +327,7 @@ BF16 static void fp8_scaled_tile(const glm_matrix *w, const uint16_t *wp, int64_
     float out[TILE_R * 32];
     int64_t cols = w->cols, block;
     const float *scales[TILE_R];
-    for (int i = 0; i < nr; i++) scales[i] = row_scales(w, row + i, &block);
+    for (int i = 0; i < nr; i++) fp8_scales(w, row + i, &scales[i], &block);
     for (int64_t b0 = 0, k = 0; b0 < cols; b0 += block, k++) {
         int64_t first = b0 / 2, pairs = ((block < cols - b0 ? b0 + block : cols) - b0 + 1) / 2;
         tile_dispatch(wp + 2 * first, ldw, pairs, xt0 + first * 32, xt1 + first * 32, nr, nv, out);

@@ -14,6 +14,7 @@
 #include "activation_buffer.h"
 #include "bf16_dot.h"
 #include "block_formats.h"
+#include "fp8_scales.h"
 #include "prefetch.h"
 #include "quant_dot.h"
 #include <math.h>
@@ -172,20 +173,6 @@ static void widen_row_portable(const glm_matrix *w, int64_t row, int64_t col0, i
 
 void glm_matrix_row_f32(const glm_matrix *w, int64_t row, float *out) {
     widen_row_portable(w, row, 0, w->cols, out);
-}
-
-static const float unit_scale = 1.0f;
-
-/// The scales of FP8 row `row` for the gemv kernels: column c takes (*scales)[c / *block].
-static inline void fp8_scales(const glm_matrix *w, int64_t row, const float **scales, int64_t *block) {
-    if (w->row_scale) {
-        *scales = w->row_scale + row;
-    } else if (w->block_scale) {
-        *scales = w->block_scale + (row / w->block) * ((w->cols + w->block - 1) / w->block);
-        *block = w->block;
-    } else {
-        *scales = &unit_scale;
-    }
 }
 
 /// FP8 takes the gemv regime when each 16-column chunk lies inside one scale block.
@@ -442,10 +429,8 @@ AVX512 static void fp8_gemv_rows_avx512(const glm_matrix *w, const float *x, int
     int64_t per_tile = (tokens < GEMV_GROUP ? tokens : GEMV_GROUP) * cols * 4 <= 16384 ? 1 : FP8_ROW_TILE;
     for (int64_t tile = r0; tile < r1; tile += per_tile) {
         int rows = r1 - tile < per_tile ? (int)(r1 - tile) : (int)per_tile;
-        for (int i = 0; i < rows; i++) {
-            int64_t block = INT64_MAX;
-            fp8_scales(w, tile + i, &scales[i], &block);
-        }
+        int64_t block;
+        for (int i = 0; i < rows; i++) fp8_scales(w, tile + i, &scales[i], &block);
         for (int64_t t0 = 0; t0 < tokens; t0 += GEMV_GROUP) {
             int nt = tokens - t0 < GEMV_GROUP ? (int)(tokens - t0) : GEMV_GROUP;
             const float *xg = x + t0 * ldx;
@@ -753,7 +738,7 @@ AVX2 static void widen_rows_avx2(const glm_matrix *w, int64_t r0, int64_t rows, 
     if (w->dtype == GLM_DTYPE_F8E4M3 && (!w->block_scale || w->block % 8 == 0)) {
         for (int64_t r = 0; r < rows; r++) {
             const float *scales;
-            int64_t block = INT64_MAX, c = 0;
+            int64_t block, c = 0;
             fp8_scales(w, r0 + r, &scales, &block);
             const void *src = row_start(w, r0 + r);
             float *dst = out + r * ld;
